@@ -1,0 +1,162 @@
+"""The price store: one SQLite file, one row per (ticker, date).
+
+Writes are upserts inside a single transaction, so an interrupted or failed write leaves the
+previous contents intact, and data that is there is never removed by a later fetch or import.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+PRICE_FIELDS = ("open", "high", "low", "close", "adj_close", "volume")
+COLUMNS = ("ticker", "date", *PRICE_FIELDS, "source", "fetched_at")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS prices (
+    ticker     TEXT NOT NULL,
+    date       TEXT NOT NULL,          -- ISO session date, exchange local
+    open       REAL,
+    high       REAL,
+    low        REAL,
+    close      REAL NOT NULL,          -- as reported by the source
+    adj_close  REAL,                   -- split and dividend adjusted; analytics use it when present
+    volume     REAL,
+    source     TEXT NOT NULL,          -- yahoo, csv:<file name>, demo
+    fetched_at TEXT NOT NULL,          -- UTC time the row was last written
+    PRIMARY KEY (ticker, date)
+) WITHOUT ROWID;
+"""
+
+# A row counts as changed only when a price field differs; rewriting the same numbers is a no-op.
+_DIFFERS = " OR ".join(f"prices.{f} IS NOT excluded.{f}" for f in PRICE_FIELDS)
+
+
+class StoreError(Exception):
+    """The store file cannot be opened or written."""
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: "UpsertCounts") -> "UpsertCounts":
+        return UpsertCounts(
+            self.inserted + other.inserted, self.updated + other.updated, self.unchanged + other.unchanged
+        )
+
+    @property
+    def changed(self) -> int:
+        return self.inserted + self.updated
+
+
+class Store:
+    """An open price store. Use as a context manager, or call close()."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the price store {self.path}: {exc}") from None
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def upsert(self, rows: pd.DataFrame, source: str) -> UpsertCounts:
+        """Insert or update validated rows (columns: ticker, date, and any of PRICE_FIELDS).
+
+        All rows go in one transaction: either every row is written or none is.
+        """
+        if rows.empty:
+            return UpsertCounts()
+        frame = rows.reindex(columns=["ticker", "date", *PRICE_FIELDS])
+        frame["date"] = pd.to_datetime(frame["date"]).dt.strftime("%Y-%m-%d")
+        fetched_at = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        records = [
+            (*row, source, fetched_at)
+            for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
+        ]
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS incoming AS SELECT * FROM prices WHERE 0")
+            db.execute("DELETE FROM temp.incoming")
+            db.executemany(f"INSERT INTO temp.incoming ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", records)
+            new, changed = db.execute(
+                f"""SELECT SUM(prices.ticker IS NULL), SUM(prices.ticker IS NOT NULL AND ({_DIFFERS.replace('excluded.', 'incoming.')}))
+                    FROM temp.incoming LEFT JOIN prices USING (ticker, date)"""
+            ).fetchone()
+            db.execute(
+                f"""INSERT INTO prices ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM temp.incoming WHERE true
+                    ON CONFLICT (ticker, date) DO UPDATE SET
+                    {', '.join(f'{c} = excluded.{c}' for c in COLUMNS[2:])}
+                    WHERE {_DIFFERS}"""
+            )
+            db.execute("DELETE FROM temp.incoming")
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        new, changed = int(new or 0), int(changed or 0)
+        return UpsertCounts(inserted=new, updated=changed, unchanged=len(records) - new - changed)
+
+    def load(
+        self,
+        tickers: list[str] | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> pd.DataFrame:
+        """Rows as a long frame (date as Timestamp), sorted by ticker then date."""
+        clauses, params = [], []
+        if tickers is not None:
+            clauses.append(f"ticker IN ({', '.join('?' * len(tickers))})")
+            params.extend(tickers)
+        if start is not None:
+            clauses.append("date >= ?")
+            params.append(start.isoformat())
+        if end is not None:
+            clauses.append("date <= ?")
+            params.append(end.isoformat())
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        frame = pd.read_sql_query(
+            f"SELECT {', '.join(COLUMNS)} FROM prices {where} ORDER BY ticker, date", self._db, params=params
+        )
+        frame["date"] = pd.to_datetime(frame["date"])
+        return frame
+
+    def last_dates(self) -> dict[str, dt.date]:
+        rows = self._db.execute("SELECT ticker, MAX(date) FROM prices GROUP BY ticker").fetchall()
+        return {ticker: dt.date.fromisoformat(day) for ticker, day in rows}
+
+    def sources(self) -> set[str]:
+        return {row[0] for row in self._db.execute("SELECT DISTINCT source FROM prices")}
+
+    def coverage(self) -> pd.DataFrame:
+        """Per ticker: first and last date, row count, and rows missing each optional field."""
+        missing = ", ".join(f"SUM({f} IS NULL) AS missing_{f}" for f in PRICE_FIELDS if f != "close")
+        return pd.read_sql_query(
+            f"""SELECT ticker, MIN(date) AS first, MAX(date) AS last, COUNT(*) AS rows, {missing},
+                       GROUP_CONCAT(DISTINCT source) AS sources
+                FROM prices GROUP BY ticker ORDER BY ticker""",
+            self._db,
+        )
+
+    def integrity_ok(self) -> bool:
+        return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
