@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 CONFIG_NAMES = ("kbgen.yml", "kbgen.yaml")
 
@@ -107,16 +107,6 @@ class ConfigModel(_Strict):
     analysis: Analysis = Analysis()
     network: Network = Network()
     fetch: Fetch = Fetch()
-
-    @field_validator("universe")
-    @classmethod
-    def _known_sectors(cls, universe: Universe) -> Universe:
-        unknown = [name for name in universe.sectors if name not in GICS_SECTORS]
-        if unknown:
-            raise ValueError(
-                f"unknown sector name(s) {', '.join(map(repr, unknown))}; use GICS names: {', '.join(GICS_SECTORS)}"
-            )
-        return universe
 
 
 @dataclass(frozen=True)
@@ -242,6 +232,11 @@ def _collect_securities(model: ConfigModel, path: Path, lines: dict, problems: l
 
     universe = model.universe
     for sector_name, sector in universe.sectors.items():
+        if sector_name not in GICS_SECTORS:
+            problems.append(
+                f"{_locate(path, ('universe', 'sectors', sector_name), lines)}: unknown sector name {sector_name!r}; "
+                f"use a GICS sector: {', '.join(GICS_SECTORS)}"
+            )
         add(Security(sector.etf, f"{sector_name} sector ETF", "sector_etf", sector_name), ("universe", "sectors", sector_name, "etf"))
         for ticker, name in sector.members.items():
             add(Security(ticker, name, "stock", sector_name), ("universe", "sectors", sector_name, "members", ticker))

@@ -1,0 +1,290 @@
+"""The `kbgen` command: a thin click layer over the pipeline modules.
+
+Exit codes: 0 everything asked for was done; 1 a failure (nothing or only part was done, as the
+message says); 2 bad usage, config or researcher notes (nothing written); 3 partial success
+(everything that worked was saved, the summary names what did not).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .config import Config, ConfigError, find_config, load_config
+
+log = logging.getLogger("kbgen")
+
+EXIT_FAILURE = 1
+EXIT_CONFIG = 2
+EXIT_PARTIAL = 3
+
+
+class KbgenError(click.ClickException):
+    """A failure the user can act on: printed as `kbgen: <message>`, exit 1 unless told."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_FAILURE):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(f"kbgen: {self.format_message()}", err=True)
+
+
+class State:
+    """What the global options set; the config is loaded once, on first use."""
+
+    def __init__(self, config_path: Path | None, vault: Path | None):
+        self.config_path = config_path
+        self.vault = vault
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = _load(self.config_path, self.vault)
+        return self._config
+
+
+def _load(config_path: Path | None, vault: Path | None) -> Config:
+    path = config_path or find_config(Path.cwd())
+    if path is None:
+        raise KbgenError("no kbgen.yml here or in any parent folder; run `kbgen init` or pass --config FILE", EXIT_CONFIG)
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        raise KbgenError(
+            f"{len(exc.problems)} problem(s) in the config:\n  " + "\n  ".join(exc.problems), EXIT_CONFIG
+        ) from None
+    if vault is not None:
+        paths = config.model.paths.model_copy(update={"vault": str(vault.resolve())})
+        config = Config(config.path, config.model.model_copy(update={"paths": paths}), config.securities)
+    return config
+
+
+def _setup_logging(verbose: int, quiet: bool, log_file: Path | None = None) -> None:
+    level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger("kbgen")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if log_file else level)
+    handler.setLevel(level)
+    if log_file:
+        file_handler = logging.FileHandler(log_file, encoding="utf-8")
+        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        root.addHandler(file_handler)
+    root.propagate = False
+
+
+class Progress:
+    """A progress bar on a terminal, plain log lines otherwise (cron, CI, pipes)."""
+
+    def __init__(self, label: str, total: int):
+        self.label = label
+        self.total = total
+        self._bar = None
+        if sys.stderr.isatty() and log.isEnabledFor(logging.INFO):
+            self._bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            self._bar.__enter__()
+        self._done = 0
+
+    def __call__(self, done: int, total: int, message: str = "") -> None:
+        if self._bar is not None:
+            self._bar.update(done - self._done)
+        else:
+            log.info("%s: %d/%d %s", self.label, done, total, message)
+        self._done = done
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+
+def _parse_date(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Config file (default: kbgen.yml in this folder or a parent).")
+@click.option("--vault", type=click.Path(file_okay=False, path_type=Path), help="Vault folder (overrides the config).")
+@click.option("-v", "--verbose", count=True, help="Show debugging detail.")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors (for cron).")
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), help="Also append a detailed log here.")
+@click.version_option(__version__, prog_name="kbgen")
+@click.pass_context
+def cli(ctx, config_path, vault, verbose, quiet, log_file):
+    """Turn daily market data into an Obsidian research vault and a published site.
+
+    \b
+    Typical first run:
+      kbgen init my-research && cd my-research
+      kbgen fetch            # or: kbgen import prices.csv, or: kbgen demo
+      kbgen build && kbgen publish
+    Every evening (cron):
+      kbgen -q update
+    """
+    _setup_logging(verbose, quiet, log_file)
+    ctx.obj = State(config_path, vault)
+
+
+def main() -> None:
+    cli(prog_name="kbgen")
+
+def _store(state: State):
+    from .store import Store, StoreError
+
+    try:
+        return Store(state.config.store_path)
+    except StoreError as exc:
+        raise KbgenError(f"{exc}; check paths.store in {state.config.path}") from None
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an existing kbgen.yml (notes are never overwritten).")
+def init(directory, force):
+    """Create a project: commented config, site config and starter vault.
+
+    \b
+    Example:
+      kbgen init my-research
+    """
+    from .project import InitError, init_project
+
+    try:
+        report = init_project(directory, force=force)
+    except InitError as exc:
+        raise KbgenError(str(exc), EXIT_CONFIG) from None
+    for path in report.created:
+        click.echo(f"created {path}")
+    for path in report.kept:
+        click.echo(f"kept    {path} (already there)")
+    click.echo(f"next: cd {directory} && kbgen fetch   (or kbgen import FILE.csv, or kbgen demo)")
+
+
+@cli.command(name="import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def import_(state: State, files):
+    """Import daily prices from CSV files into the store.
+
+    Long format with a header: date,ticker,open,high,low,close,adj_close,volume (empty cells
+    allowed except close). Bad rows are rejected with their line number; the rest is stored.
+
+    \b
+    Example:
+      kbgen import prices.csv
+    """
+    from .sources.csvfile import CsvFormatError, read_prices_csv
+
+    failed = rejected_any = False
+    with _store(state) as store:
+        for path in files:
+            try:
+                parsed = read_prices_csv(path)
+            except CsvFormatError as exc:
+                click.echo(f"kbgen: {exc}", err=True)
+                failed = True
+                continue
+            counts = store.upsert(parsed.rows, source=f"csv:{path.name}")
+            click.echo(
+                f"{path.name}: {parsed.total} rows: {counts.inserted} inserted, {counts.updated} updated, "
+                f"{counts.unchanged} unchanged, {len(parsed.rejected)} rejected"
+            )
+            for line, reason, raw in parsed.rejected[:10]:
+                click.echo(f"  line {line}: {reason}: {raw}")
+            if len(parsed.rejected) > 10:
+                click.echo(f"  ... and {len(parsed.rejected) - 10} more rejected rows")
+            rejected_any |= bool(parsed.rejected)
+    if failed:
+        raise KbgenError("some files could not be read; nothing was imported from them")
+    if rejected_any:
+        raise KbgenError("some rows were rejected (listed above); the valid rows were imported", EXIT_PARTIAL)
+
+
+@cli.command()
+@click.argument("tickers", nargs=-1)
+@click.option("--start", callback=_parse_date, help="First date for tickers the store lacks (YYYY-MM-DD).")
+@click.pass_obj
+def fetch(state: State, tickers, start):
+    """Fetch daily prices from Yahoo Finance into the store (incremental).
+
+    Only the dates the store lacks are fetched, plus a few recent sessions to catch revisions.
+    Tickers that fail are named with Yahoo's reason; everything else is saved.
+
+    \b
+    Examples:
+      kbgen fetch                 # the whole universe
+      kbgen fetch NVDA AAPL --start 2025-01-01
+    """
+    report = _fetch(state, list(tickers) or None, start)
+    if not report.ok:
+        raise KbgenError(f"{len(report.failed)} ticker(s) failed: {', '.join(sorted(report.failed))}", EXIT_PARTIAL)
+
+
+def _fetch(state: State, tickers, start):
+    from .sources import SourceError
+    from .sources.yahoo import fetch_prices
+
+    config = state.config
+    unknown = [t for t in tickers or [] if t not in config.securities]
+    if unknown:
+        raise KbgenError(f"{', '.join(unknown)} not in the universe; add them to {config.path.name} first", EXIT_CONFIG)
+    progress = Progress("fetch", 0)
+    try:
+        with _store(state) as store:
+            report = fetch_prices(config, store, tickers=tickers, start=start, progress=progress)
+    except SourceError as exc:
+        raise KbgenError(str(exc)) from None
+    finally:
+        progress.close()
+    counts = report.counts
+    click.echo(
+        f"fetched {len(report.statuses)} tickers: {counts.inserted} rows inserted, {counts.updated} updated, "
+        f"{counts.unchanged} unchanged, {len(report.failed)} failed"
+    )
+    for ticker, reason in sorted(report.failed.items()):
+        click.echo(f"  {ticker}: {reason}", err=True)
+    return report
+
+
+@cli.command()
+@click.pass_obj
+def check(state: State):
+    """Validate the config and researcher notes; show store coverage per ticker.
+
+    \b
+    Example:
+      kbgen check
+    """
+    from .researcher_notes import ResearcherNoteError, read_researcher_notes
+
+    config = state.config
+    click.echo(f"config {config.path}: ok ({len(config.securities)} tickers in the universe)")
+    try:
+        theses, catalysts = read_researcher_notes(config)
+    except ResearcherNoteError as exc:
+        raise KbgenError("researcher notes have problems:\n  " + "\n  ".join(exc.problems), EXIT_CONFIG) from None
+    click.echo(f"vault {config.vault_dir}: {len(theses)} theses, {len(catalysts)} catalysts")
+    with _store(state) as store:
+        coverage = store.coverage().set_index("ticker")
+    missing = [t for t in config.securities if t not in coverage.index]
+    click.echo(f"store {config.store_path}: {len(coverage)} tickers, {int(coverage['rows'].sum()) if len(coverage) else 0} rows")
+    if len(coverage):
+        click.echo(f"  {'ticker':<10} {'first':<10} {'last':<10} {'rows':>6}  missing fields")
+        for ticker, row in coverage.iterrows():
+            gaps = [f"{name[8:]} {int(row[name])}" for name in coverage.columns if name.startswith("missing_") and row[name]]
+            click.echo(f"  {ticker:<10} {row['first']:<10} {row['last']:<10} {int(row['rows']):>6}  {', '.join(gaps) or '-'}")
+    if missing:
+        raise KbgenError(f"{len(missing)} universe ticker(s) have no data in the store: {', '.join(missing)}; "
+                         f"run kbgen fetch {' '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}", EXIT_PARTIAL)

@@ -1,0 +1,49 @@
+"""`kbgen init`: lay out a new research project from the starter kit."""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .resources import starter_path
+
+# What a new project gets: the commented config, the site config, and the researchers' example notes.
+STARTER_FILES = ("kbgen.yml", "mkdocs.yml")
+STARTER_DIRS = ("vault/Theses", "vault/Catalysts", "vault/.obsidian")
+
+
+class InitError(Exception):
+    pass
+
+
+@dataclass
+class InitReport:
+    created: list[Path] = field(default_factory=list)
+    kept: list[Path] = field(default_factory=list)
+
+
+def init_project(target: Path, force: bool = False) -> InitReport:
+    """Copy the starter project into `target`. An existing config is only replaced with `force`;
+    researchers' notes already there are never overwritten."""
+    target = target.resolve()
+    config = target / "kbgen.yml"
+    if config.exists() and not force:
+        raise InitError(f"{config} already exists; use --force to replace it (your notes are kept either way)")
+    report = InitReport()
+    target.mkdir(parents=True, exist_ok=True)
+    for name in STARTER_FILES:
+        if (target / name).resolve() != starter_path(name).resolve():  # init inside the kbgen checkout itself
+            shutil.copyfile(starter_path(name), target / name)
+        report.created.append(target / name)
+    for name in STARTER_DIRS:
+        for source in sorted(starter_path(name).rglob("*")):
+            if not source.is_file():
+                continue
+            destination = target / name / source.relative_to(starter_path(name))
+            if destination.exists():
+                report.kept.append(destination)
+                continue
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, destination)
+            report.created.append(destination)
+    return report

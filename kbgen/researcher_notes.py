@@ -1,0 +1,114 @@
+"""Reads what researchers write by hand: thesis and catalyst notes, defined by their frontmatter.
+
+Thesis notes live in `Theses/`, catalyst notes in `Catalysts/`. Every fault in them is collected
+and reported together with the file, so a researcher fixes them in one pass; nothing is written
+while any remains.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import frontmatter
+import yaml
+
+from .config import Config
+from .model import Catalyst, Leg, Thesis
+
+THESES_DIR = "Theses"
+CATALYSTS_DIR = "Catalysts"
+
+
+class ResearcherNoteError(Exception):
+    """Researcher notes kbgen cannot use; `problems` holds one line per fault."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def read_researcher_notes(config: Config) -> tuple[tuple[Thesis, ...], tuple[Catalyst, ...]]:
+    problems: list[str] = []
+    theses = tuple(_read_all(config, THESES_DIR, "thesis", _thesis, problems))
+    catalysts = tuple(_read_all(config, CATALYSTS_DIR, "catalyst", _catalyst, problems))
+    if problems:
+        raise ResearcherNoteError(problems)
+    return theses, catalysts
+
+
+def _read_all(config: Config, folder: str, kind: str, parse, problems: list[str]):
+    directory = config.vault_dir / folder
+    if not directory.is_dir():
+        return
+    for path in sorted(directory.glob("*.md")):
+        try:
+            meta = frontmatter.loads(path.read_text(encoding="utf-8")).metadata
+        except (yaml.YAMLError, UnicodeDecodeError, ValueError) as exc:
+            problems.append(f"{path}: invalid frontmatter ({_first_line(exc)}); fix the YAML between the --- lines")
+            continue
+        if meta.get("type", kind) != kind:
+            continue
+        before = len(problems)
+        item = parse(path, meta, config, problems)
+        if len(problems) == before:
+            yield item
+
+
+def _thesis(path: Path, meta: dict, config: Config, problems: list[str]) -> Thesis | None:
+    legs_data = meta.get("legs")
+    if not isinstance(legs_data, list) or not legs_data:
+        problems.append(f"{path}: a thesis needs `legs:`, a list like - {{ticker: NVDA, weight: 1.0, side: long}}")
+        return None
+    legs = []
+    for number, leg in enumerate(legs_data, start=1):
+        if not isinstance(leg, dict) or "ticker" not in leg:
+            problems.append(f"{path}: leg {number} must be a mapping with a ticker, e.g. {{ticker: NVDA, weight: 1.0}}")
+            continue
+        ticker = str(leg["ticker"]).upper()
+        side = str(leg.get("side", "long")).lower()
+        weight = leg.get("weight", 1.0)
+        if ticker not in config.securities:
+            problems.append(f"{path}: leg {number} names {ticker}, which is not in the universe; add it to kbgen.yml or fix the ticker")
+        if side not in ("long", "short"):
+            problems.append(f"{path}: leg {number} side must be long or short, not {side!r}")
+        if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight <= 0:
+            problems.append(f"{path}: leg {number} weight must be a positive number, not {weight!r}")
+        else:
+            legs.append(Leg(ticker=ticker, weight=float(weight), side=side))
+    benchmark = str(meta.get("benchmark", config.analysis.benchmark)).upper()
+    if benchmark not in config.securities:
+        problems.append(f"{path}: benchmark {benchmark} is not in the universe; add it under universe.benchmarks")
+    return Thesis(name=path.stem, legs=tuple(legs), benchmark=benchmark, stance=str(meta.get("stance", "long")))
+
+
+def _catalyst(path: Path, meta: dict, config: Config, problems: list[str]) -> Catalyst | None:
+    date = meta.get("date")
+    if isinstance(date, str):
+        try:
+            date = dt.date.fromisoformat(date)
+        except ValueError:
+            date = None
+    if isinstance(date, dt.datetime):
+        date = date.date()
+    if not isinstance(date, dt.date):
+        problems.append(f"{path}: a catalyst needs `date: YYYY-MM-DD`")
+        return None
+    tickers = tuple(str(t).upper() for t in _as_list(meta.get("tickers")))
+    sectors = tuple(str(s) for s in _as_list(meta.get("sectors")))
+    for ticker in tickers:
+        if ticker not in config.securities:
+            problems.append(f"{path}: ticker {ticker} is not in the universe; add it to kbgen.yml or fix the ticker")
+    for sector in sectors:
+        if sector not in config.universe.sectors:
+            problems.append(f"{path}: sector {sector!r} is not one of the configured sectors ({', '.join(config.universe.sectors)})")
+    return Catalyst(name=path.stem, date=date, tickers=tickers, sectors=sectors)
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

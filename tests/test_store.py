@@ -1,0 +1,62 @@
+"""The price store: upserts counted honestly, nothing lost on failure."""
+import datetime as dt
+import sqlite3
+
+import pandas as pd
+import pytest
+
+from kbgen.store import Store
+
+
+def rows(closes, ticker="AAA", start="2026-01-05"):
+    dates = pd.bdate_range(start, periods=len(closes))
+    return pd.DataFrame({"ticker": ticker, "date": dates, "close": closes, "adj_close": closes, "volume": 1000.0})
+
+
+def test_insert_update_unchanged_counts(tmp_path):
+    with Store(tmp_path / "p.sqlite") as store:
+        first = store.upsert(rows([10.0, 11.0, 12.0]), "csv:a.csv")
+        assert (first.inserted, first.updated, first.unchanged) == (3, 0, 0)
+        again = store.upsert(rows([10.0, 11.0, 12.5, 13.0]), "csv:a.csv")
+        assert (again.inserted, again.updated, again.unchanged) == (1, 1, 2)
+        loaded = store.load(["AAA"])
+        assert loaded["close"].tolist() == [10.0, 11.0, 12.5, 13.0]
+        assert store.last_dates() == {"AAA": dt.date(2026, 1, 8)}
+        assert store.integrity_ok()
+
+
+def test_unchanged_rows_are_not_rewritten(tmp_path):
+    with Store(tmp_path / "p.sqlite") as store:
+        store.upsert(rows([10.0]), "first")
+        store.upsert(rows([10.0]), "second")
+        assert store.sources() == {"first"}
+
+
+def test_failed_write_leaves_previous_contents(tmp_path):
+    with Store(tmp_path / "p.sqlite") as store:
+        store.upsert(rows([10.0, 11.0]), "csv")
+        bad = rows([99.0, 98.0])
+        bad.loc[1, "close"] = None  # NOT NULL violation on the second row
+        with pytest.raises(sqlite3.IntegrityError):
+            store.upsert(bad, "csv")
+        assert store.load()["close"].tolist() == [10.0, 11.0]
+
+
+def test_coverage_counts_missing_fields(tmp_path):
+    with Store(tmp_path / "p.sqlite") as store:
+        frame = rows([10.0, 11.0])
+        frame["open"] = [9.5, None]
+        store.upsert(frame, "csv")
+        coverage = store.coverage().set_index("ticker")
+        assert coverage.loc["AAA", "rows"] == 2
+        assert coverage.loc["AAA", "missing_open"] == 1
+        assert coverage.loc["AAA", "missing_high"] == 2
+
+
+def test_unwritable_store_location(tmp_path):
+    from kbgen.store import StoreError
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match="cannot open the price store"):
+        Store(blocker / "p.sqlite")
