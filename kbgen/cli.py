@@ -74,29 +74,36 @@ def _setup_logging(verbose: int, quiet: bool, log_file: Path | None = None) -> N
     root.setLevel(logging.DEBUG if log_file else level)
     handler.setLevel(level)
     if log_file:
-        file_handler = logging.FileHandler(log_file, encoding="utf-8")
+        try:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            file_handler = logging.FileHandler(log_file, encoding="utf-8")
+        except OSError as exc:
+            raise KbgenError(f"cannot open the log file {log_file}: {exc.strerror}") from None
         file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         root.addHandler(file_handler)
     root.propagate = False
 
 
 class Progress:
-    """A progress bar on a terminal, plain log lines otherwise (cron, CI, pipes)."""
+    """A progress bar on a terminal, plain log lines otherwise (cron, CI, pipes).
 
-    def __init__(self, label: str, total: int):
+    Called as progress(done, total, message) by the long-running stages.
+    """
+
+    def __init__(self, label: str):
         self.label = label
-        self.total = total
         self._bar = None
-        if sys.stderr.isatty() and log.isEnabledFor(logging.INFO):
-            self._bar = click.progressbar(length=total, label=label, file=sys.stderr)
-            self._bar.__enter__()
         self._done = 0
+        self._interactive = sys.stderr.isatty() and log.isEnabledFor(logging.INFO)
 
     def __call__(self, done: int, total: int, message: str = "") -> None:
-        if self._bar is not None:
-            self._bar.update(done - self._done)
-        else:
+        if not self._interactive:
             log.info("%s: %d/%d %s", self.label, done, total, message)
+            return
+        if self._bar is None:
+            self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self._bar.__enter__()
+        self._bar.update(done - self._done)
         self._done = done
 
     def close(self) -> None:
@@ -240,7 +247,7 @@ def _fetch(state: State, tickers, start):
     unknown = [t for t in tickers or [] if t not in config.securities]
     if unknown:
         raise KbgenError(f"{', '.join(unknown)} not in the universe; add them to {config.path.name} first", EXIT_CONFIG)
-    progress = Progress("fetch", 0)
+    progress = Progress("fetch")
     try:
         with _store(state) as store:
             report = fetch_prices(config, store, tickers=tickers, start=start, progress=progress)
@@ -288,3 +295,189 @@ def check(state: State):
     if missing:
         raise KbgenError(f"{len(missing)} universe ticker(s) have no data in the store: {', '.join(missing)}; "
                          f"run kbgen fetch {' '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}", EXIT_PARTIAL)
+
+
+def _market(state: State):
+    from .pipeline import BuildError, load_market
+    from .researcher_notes import ResearcherNoteError
+
+    try:
+        return load_market(state.config)
+    except ResearcherNoteError as exc:
+        raise KbgenError("researcher notes have problems (nothing was written):\n  " + "\n  ".join(exc.problems), EXIT_CONFIG) from None
+    except BuildError as exc:
+        raise KbgenError(str(exc)) from None
+
+
+def _locked(exc) -> KbgenError:
+    return KbgenError(f"{exc}", EXIT_FAILURE)
+
+
+def _report_build(report) -> None:
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for error in report.errors:
+        click.echo(f"error: {error}", err=True)
+    click.echo(report.summary())
+    if report.stale:
+        click.echo(f"stale (no data for the latest session): {', '.join(report.stale)}")
+
+
+@cli.command(name="build")
+@click.option("--date", "date", callback=_parse_date, help="Build one session (a weekend or holiday means the session before).")
+@click.option("--from", "start", callback=_parse_date, help="First session of a backfill.")
+@click.option("--to", "end", callback=_parse_date, help="Last session of a backfill (default: the latest).")
+@click.option("--force", is_flag=True, help="Replace managed blocks even where you edited them by hand.")
+@click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
+@click.pass_obj
+def build_(state: State, date, start, end, force, dry_run):
+    """Write the vault's notes for a session or a range of sessions.
+
+    Each daily note uses only the data known as of its session. Without options, builds the
+    latest session in the store.
+
+    \b
+    Examples:
+      kbgen build
+      kbgen build --date 2026-01-08
+      kbgen build --from 2025-12-01 --to 2026-01-31
+    """
+    from .pipeline import BuildError, build, resolve_sessions
+    from .vault_writer import VaultLocked
+
+    if date and (start or end):
+        raise click.UsageError("use either --date or --from/--to, not both")
+    market = _market(state)
+    try:
+        sessions = resolve_sessions(market, date=date, start=start, end=end)
+    except BuildError as exc:
+        raise KbgenError(str(exc)) from None
+    if not sessions:
+        raise KbgenError(f"no sessions in the store between {start} and {end}")
+    progress = Progress("build")
+    try:
+        report = build(state.config, sessions, market, force=force, dry_run=dry_run, progress=progress)
+    except VaultLocked as exc:
+        raise _locked(exc) from None
+    finally:
+        progress.close()
+    _report_build(report)
+    if not report.ok:
+        raise KbgenError(f"{len(report.errors)} note(s) could not be written (listed above); the others are up to date", EXIT_PARTIAL)
+
+
+@cli.command()
+@click.pass_obj
+def publish(state: State):
+    """Build the static site from the vault with mkdocs-material (strict).
+
+    A link to a missing note, a broken anchor or an unresolved [[link]] fails the build with the
+    note and the link named.
+
+    \b
+    Example:
+      kbgen publish && python3 -m http.server -d site
+    """
+    from .publish import PublishError, publish as publish_site
+
+    try:
+        report = publish_site(state.config)
+    except PublishError as exc:
+        raise KbgenError(str(exc)) from None
+    click.echo(f"published {report.pages} pages to {report.site_dir} in {report.seconds:.1f} s")
+
+
+@cli.command()
+@click.option("--port", default=8000, show_default=True, help="Port on 127.0.0.1.")
+@click.pass_obj
+def serve(state: State, port):
+    """Preview the site with live reload while you edit the vault.
+
+    \b
+    Example:
+      kbgen serve --port 8001
+    """
+    from .publish import serve as serve_site
+
+    serve_site(state.config, port=port)
+
+
+@cli.command()
+@click.option("--no-fetch", is_flag=True, help="Build from the store as it is (offline).")
+@click.option("--no-publish", is_flag=True, help="Do not rebuild the site.")
+@click.option("--dry-run", is_flag=True, help="Show what would be written; fetch and write nothing.")
+@click.option("--force", is_flag=True, help="Replace managed blocks even where you edited them by hand.")
+@click.pass_obj
+def update(state: State, no_fetch, no_publish, dry_run, force):
+    """The evening job: fetch new sessions, build every session not yet in the vault, publish.
+
+    Safe to re-run: with no new data nothing changes. Exit 0 when everything was done, 3 when
+    part failed (what worked is saved and named), 1 when nothing could be done.
+
+    \b
+    Example (crontab, weekdays after the US close):
+      30 22 * * 1-5  cd /srv/research && .venv/bin/kbgen -q update
+    """
+    from .pipeline import BuildError
+    from .researcher_notes import ResearcherNoteError
+    from .update import run_update
+    from .vault_writer import VaultLocked
+
+    fetch_progress = Progress("fetch")
+    try:
+        report = run_update(state.config, fetch=not no_fetch, publish=not no_publish, dry_run=dry_run,
+                            force=force, fetch_progress=fetch_progress)
+    except ResearcherNoteError as exc:
+        raise KbgenError("researcher notes have problems (nothing was written):\n  " + "\n  ".join(exc.problems), EXIT_CONFIG) from None
+    except BuildError as exc:
+        raise KbgenError(str(exc)) from None
+    except VaultLocked as exc:
+        raise _locked(exc) from None
+    finally:
+        fetch_progress.close()
+    if report.build:
+        for warning in report.build.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        for error in report.build.errors:
+            click.echo(f"error: {error}", err=True)
+    for line in report.summary_lines():
+        click.echo(line)
+    for ticker, reason in sorted(report.failed_tickers.items()):
+        click.echo(f"  {ticker}: {reason}", err=True)
+    if report.problems:
+        raise KbgenError("partial update: " + "; ".join(report.problems), EXIT_PARTIAL)
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--seed", default=7, show_default=True, help="Seed of the simulated market.")
+@click.option("--no-publish", is_flag=True, help="Stop after building the vault.")
+def demo(directory, seed, no_publish):
+    """Offline quick look: simulated market, vault and site in DIRECTORY.
+
+    Creates the project if DIRECTORY has none, simulates two years of prices for the universe
+    (with a scripted sector rotation), builds the last three months and publishes the site.
+    Everything it writes is labelled as simulated.
+
+    \b
+    Example:
+      kbgen demo demo-vault && open demo-vault/site/index.html
+    """
+    from .update import run_demo
+    from .vault_writer import VaultLocked
+
+    progress = Progress("build")
+    try:
+        config, built, report = run_demo(directory, seed=seed, publish=not no_publish, build_progress=progress)
+    except VaultLocked as exc:
+        raise _locked(exc) from None
+    finally:
+        progress.close()
+    _report_build(built)
+    for line in report.summary_lines()[1:]:
+        click.echo(line)
+    click.echo(f"vault: {config.vault_dir}")
+    if report.published_pages is not None:
+        click.echo(f"site:  {config.resolve('site')}/index.html")
+    if report.problems:
+        raise KbgenError("; ".join(report.problems), EXIT_PARTIAL)
