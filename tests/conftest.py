@@ -1,0 +1,42 @@
+"""Shared pytest fixtures."""
+from __future__ import annotations
+
+import pytest
+
+from fake_yahoo import FakeYahoo, make_certificate
+
+# Network variables of the machine running the tests; cleared so only what a test sets counts.
+NETWORK_ENV = (
+    "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy",
+    "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+)
+
+
+# --- the fake Yahoo server (tests/fake_yahoo.py) ---------------------------------------------
+
+@pytest.fixture(scope="session")
+def yahoo_certificate(tmp_path_factory):
+    """(cert, key) of a throwaway certificate for Yahoo's hosts, made with openssl."""
+    return make_certificate(tmp_path_factory.mktemp("fake-yahoo-tls"))
+
+
+@pytest.fixture(scope="session")
+def _fake_yahoo_server(yahoo_certificate):
+    server = FakeYahoo(*yahoo_certificate).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def yfinance_cache_dir(tmp_path_factory):
+    """One folder for kbgen's cache per test session: yfinance binds its caches on first use."""
+    return tmp_path_factory.mktemp("kbgen-cache")
+
+
+@pytest.fixture
+def fake_yahoo(_fake_yahoo_server, monkeypatch):
+    """The fake Yahoo with an empty script and request log, and no proxy or CA variables set."""
+    for name in NETWORK_ENV:
+        monkeypatch.delenv(name, raising=False)
+    _fake_yahoo_server.reset()
+    return _fake_yahoo_server
