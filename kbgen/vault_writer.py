@@ -1,0 +1,730 @@
+"""Writes rendered notes into the vault without ever destroying what a researcher wrote.
+
+A note on disk is the researcher's; kbgen only owns its frontmatter keys and the managed blocks
+between `<!-- kbgen:begin NAME -->` and `<!-- kbgen:end NAME -->`. Merging an update therefore:
+
+* keeps every byte outside managed blocks (text between blocks, trailing spaces, CRLF endings);
+* sets kbgen's frontmatter keys in place, leaving other keys, their order and comments alone;
+* replaces a block only when its content is still what kbgen last wrote (sha256 kept in
+  `.kbgen/manifest.json`); a block edited by hand is kept and reported, unless `force`;
+* inserts a block the file lacks after the previous block that exists, except one the researcher
+  deleted on purpose (the manifest says kbgen wrote it before), which is reported once.
+
+Safety: writes are atomic (temp file `.kbgen-tmp-*` in the target's directory, fsync, rename) and
+skipped when the bytes would not change, so mtimes stay put. Before a file is replaced, the new
+block hashes go to `.kbgen/journal`; a run killed between the rename and the next manifest save
+recovers them on the next open, so kbgen's own output is never mistaken for a hand edit. A lock
+(`.kbgen/lock`, held with flock and naming pid, host and start time) stops two runs at once; the
+kernel drops it when a run dies, so a leftover lock file is recognised as stale and cleared.
+This module never deletes a note.
+
+Dry run: nothing is written, not even the lock; it only refuses to start while a real run holds
+the lock, since it would read half-written state.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import re
+import socket
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import frontmatter
+import yaml
+
+from .model import RenderedNote
+
+TEMP_PREFIX = ".kbgen-tmp-"
+STATE_DIR = ".kbgen"
+MANIFEST_NAME = "manifest.json"
+MANIFEST_FORMAT = 1
+
+CREATED, UPDATED, UNCHANGED, CONFLICT, SKIPPED = "created", "updated", "unchanged", "conflict", "skipped"
+STATUSES = (CREATED, UPDATED, UNCHANGED, CONFLICT, SKIPPED)
+
+# Obsidian refuses these in file names, or they break [[links]] to the note.
+_FORBIDDEN_NAME_CHARS = set('*"\\<>:|?#^[]')
+_BLOCK = re.compile(r"<!-- kbgen:begin ([A-Za-z0-9_.-]+) -->(.*?)<!-- kbgen:end \1 -->", re.DOTALL)
+_BEGIN = re.compile(r"<!-- kbgen:begin ([A-Za-z0-9_.-]+) -->")
+_FENCE = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
+_YAML = frontmatter.YAMLHandler()
+
+
+class VaultLocked(Exception):
+    """Another kbgen run is writing this vault."""
+
+
+class _Refused(ValueError):
+    """A note kbgen must not write; the message says why and how to fix it."""
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    path: str
+    status: str                        # one of STATUSES
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WriteError:
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass
+class WriteSummary:
+    counts: dict[str, int]
+    warnings: list[str]
+    errors: list[WriteError]
+
+    def __str__(self) -> str:
+        return ", ".join(f"{self.counts[s]} {s}" for s in STATUSES)
+
+
+# --- the writer --------------------------------------------------------------------------------
+
+class VaultWriter:
+    """Merges notes into `vault_dir`; use as a context manager (it holds the vault's lock)."""
+
+    def __init__(self, vault_dir, force: bool = False, dry_run: bool = False, checkpoint_every: int = 100):
+        self.vault_dir = Path(vault_dir)
+        self.force = force
+        self.dry_run = dry_run
+        self.checkpoint_every = checkpoint_every
+        self.errors: list[WriteError] = []
+        self.warnings: list[str] = []
+        self._counts = dict.fromkeys(STATUSES, 0)
+        self._root: Path | None = None
+        self._state: Path | None = None
+        self._lock_fd: int | None = None
+        self._journal = None
+        self._files: dict[str, dict] = {}
+        self._saved_manifest = ""
+        self._since_checkpoint = 0
+
+    # -- lifecycle
+
+    def __enter__(self) -> VaultWriter:
+        self._root = Path(os.path.realpath(self.vault_dir))
+        self._state = self._root / STATE_DIR
+        if self.dry_run:
+            _refuse_if_locked(self._state / "lock")
+            self._load_manifest()
+            return self
+        self._state.mkdir(parents=True, exist_ok=True)
+        self._lock_fd = _take_lock(self._state / "lock", self.warnings)
+        try:
+            self._remove_stale_temp_files()
+            self._load_manifest()
+            self._recover_journal()
+            self._save_manifest()
+            self._journal = open(self._state / "journal", "a", encoding="utf-8")
+        except BaseException:
+            self._release()
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        try:
+            if not self.dry_run:
+                self._save_manifest()
+                self._journal.close()
+                self._journal = None
+                os.unlink(self._state / "journal")
+        finally:
+            self._release()
+
+    def _remove_stale_temp_files(self) -> None:
+        """Delete temp files a killed run left behind (safe: we hold the lock, nobody else writes)."""
+        removed = 0
+        for folder, _, names in os.walk(self._root):
+            for name in names:
+                if name.startswith(TEMP_PREFIX):
+                    os.unlink(os.path.join(folder, name))
+                    removed += 1
+        if removed:
+            self.warnings.append(f"removed {removed} temporary file(s) left by an interrupted run")
+
+    def _release(self) -> None:
+        self._root = None
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+        if self._lock_fd is not None:
+            # Unlink while still holding the lock: a waiter that opened the old file sees the
+            # inode change and retries on a fresh one.
+            try:
+                os.unlink(self._state / "lock")
+            finally:
+                os.close(self._lock_fd)
+                self._lock_fd = None
+
+    # -- public API
+
+    def write(self, note: RenderedNote) -> WriteResult:
+        """Merge `note` into the file at `note.path`; per-file faults are reported, never raised."""
+        self._require_open()
+        try:
+            target = self._resolve(note.path)
+            status, data, entry, warnings = self._plan_note(note, target)
+            self._commit(note.path, target, data, entry)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, _Refused) as exc:
+            return self._fail(note.path, exc)
+        return self._record(WriteResult(note.path, status, tuple(warnings)))
+
+    def write_file(self, relpath: str, data: bytes) -> WriteResult:
+        """Write an attachment (a chart) as is: same checks and atomicity as notes, no merging.
+
+        A file kbgen did not write, or one changed since, is kept (status conflict) unless force.
+        """
+        self._require_open()
+        try:
+            target = self._resolve(relpath)
+            entry = {"generated": True, "sha256": _sha(data)}
+            warnings: list[str] = []
+            try:
+                current = target.read_bytes()
+            except FileNotFoundError:
+                status, payload = CREATED, data
+            else:
+                status, payload = self._plan_attachment(relpath, target, current, data, warnings)
+                if status == CONFLICT:
+                    entry = self._files.get(relpath)
+            self._commit(relpath, target, payload, entry)
+        except (OSError, _Refused) as exc:
+            return self._fail(relpath, exc)
+        return self._record(WriteResult(relpath, status, tuple(warnings)))
+
+    def summary(self) -> WriteSummary:
+        return WriteSummary(dict(self._counts), list(self.warnings), list(self.errors))
+
+    # -- planning
+
+    def _plan_note(self, note: RenderedNote, target: Path):
+        """Return (status, bytes to write or None, new manifest entry, warnings)."""
+        new_blocks, _ = _parse_blocks(note.body, strict=True, path=note.path)
+        if not isinstance(note.frontmatter, dict):
+            raise _Refused("the note's frontmatter must be a mapping (a kbgen bug; please report it)")
+        try:
+            raw = target.read_bytes()
+        except FileNotFoundError:
+            if note.owned_by_researcher:
+                warning = f"{note.path}: the researcher's note is gone; kbgen does not recreate it"
+                return SKIPPED, None, self._files.get(note.path), [warning]
+            entry = {"generated": True, "blocks": {b.name: _sha(b.content) for b in new_blocks}, "removed": []}
+            return CREATED, _new_note_text(note).encode("utf-8"), entry, []
+        merged, entry, warnings, conflict = self._merge(note, raw.decode("utf-8"), new_blocks)
+        data = merged.encode("utf-8")
+        if data == raw:
+            return (CONFLICT if conflict else UNCHANGED), None, entry, warnings
+        _refuse_if_read_only(target)
+        return (CONFLICT if conflict else UPDATED), data, entry, warnings
+
+    def _merge(self, note: RenderedNote, text: str, new_blocks: list[_Block]):
+        newline = "\r\n" if _first_newline(text) == "\r\n" else "\n"
+        bom = "\ufeff" if text.startswith("\ufeff") else ""
+        doc = _split_frontmatter(text[len(bom):])
+        warnings: list[str] = []
+        old = {"generated": False, "blocks": {}, "removed": [], **self._files.get(note.path, {})}
+        if doc is None:
+            head, body = "", text[len(bom):]
+            if note.frontmatter:
+                head = "---" + newline + _to_newline(_dump(note.frontmatter), newline) + "---" + newline
+        else:
+            opening, yaml_text, closing, body = doc
+            current = _load_yaml(yaml_text)
+            merged_yaml, rewritten = _merge_frontmatter(yaml_text, current, note.frontmatter, newline)
+            if rewritten:
+                warnings.append(f"{note.path}: frontmatter rewritten in full (its layout could not be edited in "
+                                "place); values and key order kept, YAML comments were not")
+            head = opening + merged_yaml + closing
+        body, blocks, removed, conflict = self._merge_blocks(note, body, new_blocks, old, newline, warnings)
+        entry = {"generated": old["generated"], "blocks": blocks, "removed": removed}
+        return bom + head + body, entry, warnings, conflict
+
+    def _merge_blocks(self, note, body, new_blocks, old, newline, warnings):
+        """Apply the block rules to `body`; return (body, block hashes, removed names, any conflict)."""
+        on_disk, unpaired = _parse_blocks(body, strict=False, path=note.path, warnings=warnings)
+        conflicts = sum(block.name in unpaired for block in new_blocks)
+        hashes = dict(old["blocks"])
+        removed = set(old["removed"])
+        edits: list[tuple[int, int, str]] = []   # (start, end, replacement) on `body`
+        tail: list[str] = []                     # units appended at the end of the body
+        anchor: _Block | None = None             # last block of the new note present on disk
+        previous_end = None                      # end of the previous block in the new note
+        for block in new_blocks:
+            new_hash = _sha(block.content)
+            unit_start = block.start if previous_end is None else previous_end
+            previous_end = block.end
+            disk = on_disk.get(block.name)
+            if block.name in unpaired:
+                continue
+            if disk is not None:
+                anchor = disk
+                removed.discard(block.name)
+                action = self._take_block(note.path, disk, new_hash, hashes.get(block.name), warnings)
+                conflicts += action == "conflict"
+                if action == "replace":
+                    edits.append((disk.content_start, disk.content_end, _to_newline(block.content, newline)))
+                    hashes[block.name] = new_hash
+                continue
+            if block.name in hashes and not self.force:
+                if block.name not in removed:
+                    warnings.append(f"{note.path}: block '{block.name}' was removed by hand; not adding it "
+                                    "back (use --force to restore it)")
+                    removed.add(block.name)
+                continue
+            unit = _to_newline(note.body[unit_start:block.end], newline)
+            if anchor is None:
+                tail.append(unit.lstrip("\r\n"))
+            else:
+                edits.append((anchor.end, anchor.end, unit))
+            hashes[block.name] = new_hash
+            removed.discard(block.name)
+        return _apply(body, edits, tail, newline), hashes, sorted(removed), conflicts > 0
+
+    def _take_block(self, path, disk: _Block, new_hash: str, recorded: str | None, warnings) -> str:
+        """What to do with a block on disk: "same", "replace", or "conflict" (keep the hand edit)."""
+        disk_hash = _sha(disk.content)
+        if disk_hash == new_hash:
+            return "same"
+        if disk_hash == recorded or (recorded is None and not disk.content.strip()):
+            return "replace"  # kbgen's last output, or an empty block a researcher prepared for kbgen
+        if self.force:
+            warnings.append(f"{path}: block '{disk.name}' had hand edits; replaced them (--force)")
+            return "replace"
+        warnings.append(f"{path}: block '{disk.name}' was edited by hand; kept your version "
+                        "(use --force to replace it)")
+        return "conflict"
+
+    def _plan_attachment(self, relpath, target: Path, current: bytes, data: bytes, warnings):
+        if current == data:
+            return UNCHANGED, None
+        _refuse_if_read_only(target)
+        entry = self._files.get(relpath) or {}
+        if self.force or entry.get("sha256") == _sha(current):
+            return UPDATED, data
+        warnings.append(f"{relpath}: was changed by hand or not written by kbgen; kept it (use --force to "
+                        "replace it)")
+        return CONFLICT, None
+
+    # -- committing
+
+    def _commit(self, relpath: str, target: Path, data: bytes | None, entry: dict | None) -> None:
+        if self.dry_run:
+            return
+        if data is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._journal_entry(relpath, entry)
+            _atomic_write(target, data)
+        if entry is not None:
+            self._files[relpath] = entry
+        self._since_checkpoint += 1
+        if self._since_checkpoint >= self.checkpoint_every:
+            self._save_manifest()
+
+    def _record(self, result: WriteResult) -> WriteResult:
+        self._counts[result.status] += 1
+        self.warnings.extend(result.warnings)
+        return result
+
+    def _fail(self, relpath, exc: BaseException) -> WriteResult:
+        error = WriteError(str(relpath), _reason(exc))
+        self.errors.append(error)
+        return self._record(WriteResult(str(relpath), SKIPPED, ()))
+
+    def _require_open(self) -> None:
+        if self._root is None:
+            raise RuntimeError("use VaultWriter as a context manager: `with VaultWriter(vault) as writer:`")
+
+    # -- paths
+
+    def _resolve(self, relpath) -> Path:
+        """The real path for `relpath`, refusing anything that could land outside the vault."""
+        if not isinstance(relpath, str) or not relpath:
+            raise _Refused("empty path; notes need a path relative to the vault")
+        if relpath.startswith("/") or "\\" in relpath or re.match(r"[A-Za-z]:", relpath):
+            raise _Refused("path must be relative to the vault and use '/' separators")
+        for part in relpath.split("/"):
+            if part in ("", ".", ".."):
+                raise _Refused("path must not contain '..', '.' or empty parts")
+            if part.startswith("."):
+                raise _Refused(f"'{part}' starts with a dot (hidden in Obsidian and skipped by the site); rename it")
+            bad = sorted({c for c in part if c in _FORBIDDEN_NAME_CHARS or ord(c) < 32})
+            if bad:
+                raise _Refused(f"'{part}' contains {' '.join(map(repr, bad))}, which Obsidian forbids or which breaks links")
+        real = Path(os.path.realpath(self._root / relpath))
+        if not real.is_relative_to(self._root) or real == self._root:
+            raise _Refused("a symbolic link leads outside the vault; kbgen writes only inside it")
+        if any(p.startswith(".") for p in real.relative_to(self._root).parts):
+            raise _Refused("a symbolic link leads into a hidden folder of the vault; kbgen does not write there")
+        return real
+
+    # -- manifest and journal
+
+    def _load_manifest(self) -> None:
+        path = self._state / MANIFEST_NAME
+        try:
+            self._saved_manifest = path.read_text(encoding="utf-8")
+            data = json.loads(self._saved_manifest)
+            files = data["files"]
+            if data.get("format") != MANIFEST_FORMAT or not isinstance(files, dict):
+                raise ValueError("unknown layout")
+        except FileNotFoundError:
+            return
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+            self.warnings.append(f"{path}: unreadable ({exc}); starting a new manifest, so blocks kbgen wrote "
+                                 "before may be reported as edited by hand")
+            return
+        self._files = {path: entry for path, entry in files.items() if isinstance(entry, dict)}
+
+    def _save_manifest(self) -> None:
+        self._since_checkpoint = 0
+        text = json.dumps({"format": MANIFEST_FORMAT, "files": self._files}, indent=1, sort_keys=True) + "\n"
+        if text != self._saved_manifest:
+            _atomic_write(self._state / MANIFEST_NAME, text.encode("utf-8"))
+            self._saved_manifest = text
+        if self._journal is not None:
+            self._journal.truncate(0)
+
+    def _journal_entry(self, relpath: str, entry: dict | None) -> None:
+        if entry is None:
+            return
+        # Flushed to the kernel, which survives a kill. Not fsynced: that would double the cost of a
+        # write, and a power cut could at worst make kbgen's own block look edited (kept, reported).
+        self._journal.write(json.dumps({"path": relpath, "entry": entry}, sort_keys=True) + "\n")
+        self._journal.flush()
+
+    def _recover_journal(self) -> None:
+        """Adopt what an interrupted run wrote: journal hashes that match the files on disk."""
+        try:
+            lines = (self._state / "journal").read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return
+        for line in lines:
+            try:
+                record = json.loads(line)
+                relpath, entry = record["path"], record["entry"]
+                target = self._resolve(relpath)
+                raw = target.read_bytes()
+            except (ValueError, KeyError, TypeError, OSError):
+                continue  # a torn last line, or a file that was never written
+            adopted = _adopt(self._files.get(relpath), entry, raw)
+            if adopted is not None:
+                self._files[relpath] = adopted
+
+
+# --- lock ------------------------------------------------------------------------------------
+
+def _take_lock(path: Path, warnings: list[str]) -> int:
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_holder(fd)
+            os.close(fd)
+            raise VaultLocked(f"{path.parent.parent} is being written by another kbgen run "
+                              f"({_describe(holder)}); wait for it to finish") from None
+        try:
+            if os.fstat(fd).st_ino == os.stat(path).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # the holder finished and removed this file meanwhile: lock the new one
+    previous = _read_holder(fd)
+    host = socket.gethostname()
+    if previous and previous.get("host", host) != host:
+        os.close(fd)
+        raise VaultLocked(f"{path} was left by a kbgen run on host {previous.get('host')} "
+                          f"({_describe(previous)}); if no run is active there, delete {path}")
+    if previous:
+        warnings.append(f"cleared a stale lock left by {_describe(previous)}, which is no longer running")
+    mine = {"pid": os.getpid(), "host": host, "started": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, (json.dumps(mine) + "\n").encode(), 0)
+    os.fsync(fd)
+    return fd
+
+
+def _refuse_if_locked(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise VaultLocked(f"{path.parent.parent} is being written by another kbgen run "
+                          f"({_describe(_read_holder(fd))}); wait for it to finish") from None
+    finally:
+        os.close(fd)
+
+
+def _read_holder(fd: int) -> dict:
+    try:
+        holder = json.loads(os.pread(fd, 4096, 0).decode("utf-8") or "{}")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return holder if isinstance(holder, dict) else {}
+
+
+def _describe(holder: dict) -> str:
+    return f"pid {holder.get('pid', '?')}, started {holder.get('started', 'at an unknown time')}"
+
+
+# --- blocks ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Block:
+    name: str
+    start: int           # begin marker's first character
+    end: int             # just past the end marker
+    content_start: int
+    content_end: int
+    content: str
+
+
+def _parse_blocks(text: str, strict: bool, path: str, warnings: list[str] | None = None):
+    """Managed blocks by name (first occurrence) and names of begin markers without an end.
+
+    strict (kbgen's own notes): malformed markers are a bug and refuse the note; otherwise they
+    are reported and the affected block is left alone.
+    """
+    blocks: dict[str, _Block] = {}
+    problems = []
+    for match in _BLOCK.finditer(text):
+        name = match.group(1)
+        if name in blocks:
+            problems.append(f"block '{name}' appears twice; only the first is updated")
+            continue
+        blocks[name] = _Block(name, match.start(), match.end(), match.start(2), match.end(2), match.group(2))
+    inside = [(b.start, b.end) for b in blocks.values()]
+    unpaired = {m.group(1) for m in _BEGIN.finditer(text)
+                if m.group(1) not in blocks and not any(s <= m.start() < e for s, e in inside)}
+    problems += [f"block '{name}' has no end marker; left it alone" for name in sorted(unpaired)]
+    if strict:
+        if problems:
+            raise _Refused(f"the rendered note is malformed: {problems[0]} (a kbgen bug; please report it)")
+        return sorted(blocks.values(), key=lambda b: b.start), unpaired
+    warnings.extend(f"{path}: {p}" for p in problems)
+    return blocks, unpaired
+
+
+def _apply(body: str, edits: list[tuple[int, int, str]], tail: list[str], newline: str) -> str:
+    out, position = [], 0
+    for start, end, replacement in sorted(edits, key=lambda e: e[0]):  # stable: inserts keep note order
+        out += [body[position:start], replacement]
+        position = end
+    out.append(body[position:])
+    text = "".join(out)
+    for unit in tail:
+        if text and not text.endswith("\n"):
+            text += newline
+        text += newline + unit + newline
+    return text
+
+
+def _adopt(old: dict | None, journaled: dict, raw: bytes) -> dict | None:
+    """The manifest entry for a file an interrupted run may or may not have replaced."""
+    if "sha256" in journaled:
+        return journaled if _sha(raw) == journaled["sha256"] else old
+    try:
+        on_disk, _ = _parse_blocks(raw.decode("utf-8"), strict=False, path="", warnings=[])
+    except UnicodeDecodeError:
+        return old
+    entry = dict(old or {"generated": journaled["generated"], "blocks": {}, "removed": []})
+    entry["blocks"] = dict(entry["blocks"])
+    for name, sha in journaled["blocks"].items():
+        if name in on_disk and _sha(on_disk[name].content) == sha:
+            entry["blocks"][name] = sha
+    entry["generated"] = entry["generated"] or journaled["generated"]
+    return entry
+
+
+# --- frontmatter -----------------------------------------------------------------------------
+
+def _split_frontmatter(text: str):
+    """(opening fence, YAML text, closing fence, body), or None when the note has no frontmatter."""
+    opening = _FENCE.match(text)
+    if not opening or opening.end() >= len(text):
+        return None
+    yaml_start = opening.end() + 1
+    closing = _FENCE.search(text, yaml_start)
+    if not closing:
+        raise _Refused("the frontmatter has no closing --- line; add it, kbgen left the file untouched")
+    body_start = closing.end() + (1 if text[closing.end():closing.end() + 1] == "\n" else 0)
+    return text[:yaml_start], text[yaml_start:closing.start()], text[closing.start():body_start], text[body_start:]
+
+
+def _load_yaml(yaml_text: str) -> dict:
+    try:
+        data = _YAML.load(yaml_text)
+    except yaml.YAMLError as exc:
+        raise _Refused(f"invalid frontmatter ({_first_line(exc)}); fix the YAML between the --- lines, "
+                       "kbgen left the file untouched") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise _Refused("frontmatter is not a list of `key: value` properties; fix it, kbgen left the file untouched")
+    return data
+
+
+def _dump(mapping: dict) -> str:
+    return _YAML.export(mapping, sort_keys=False) + "\n" if mapping else ""
+
+
+def _merge_frontmatter(yaml_text: str, current: dict, owned: dict, newline: str) -> tuple[str, bool]:
+    """Set kbgen's keys in the YAML text; returns (new text, whether it had to be rewritten in full).
+
+    Only the lines of keys whose value changes are replaced (new keys go at the end), so other
+    keys keep their exact text, order and comments; the result is checked by parsing it back.
+    """
+    changed = [k for k in owned if k not in current or _dump({k: current[k]}) != _dump({k: owned[k]})]
+    if not changed:
+        return yaml_text, False
+    merged = {**current, **owned}
+    spliced = _splice(yaml_text, changed, owned, newline)
+    if spliced is not None:
+        try:
+            reparsed = _YAML.load(spliced) or {}
+        except yaml.YAMLError:
+            reparsed = None
+        if isinstance(reparsed, dict) and list(reparsed) == list(merged) and _dump(reparsed) == _dump(merged):
+            return spliced, False
+    return _to_newline(_dump(merged), newline), True
+
+
+def _splice(yaml_text: str, changed: list, owned: dict, newline: str) -> str | None:
+    try:
+        root = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    spans = {}
+    if root is not None:
+        if not isinstance(root, yaml.MappingNode) or root.flow_style:
+            return None
+        for key, value in root.value:
+            if not isinstance(key, yaml.ScalarNode) or key.start_mark.column != 0:
+                return None
+            spans[key.value] = (key.start_mark.index, _value_end(yaml_text, value))
+    out, position = [], 0
+    for start, end, k in sorted((*spans[k], k) for k in changed if k in spans):
+        out += [yaml_text[position:start], _to_newline(_dump({k: owned[k]}), newline)]
+        position = end
+    out.append(yaml_text[position:])
+    text = "".join(out)
+    appended = [k for k in changed if k not in spans]
+    if appended:
+        if text and not text.endswith("\n"):
+            text += newline
+        text += _to_newline(_dump({k: owned[k] for k in appended}), newline)
+    return text
+
+
+def _value_end(text: str, node) -> int:
+    """Where a top-level key's text ends: its line's end, without comment lines that follow."""
+    end = node.end_mark.index
+    if node.end_mark.column != 0:
+        newline = text.find("\n", end)
+        return len(text) if newline < 0 else newline + 1
+    while end > node.start_mark.index:  # block collections end at the next key: give back comments
+        line_start = text.rfind("\n", 0, end - 1) + 1
+        line = text[line_start:end].strip()
+        if line and not line.startswith("#"):
+            break
+        end = line_start
+    return end
+
+
+def _new_note_text(note: RenderedNote) -> str:
+    head = f"---\n{_dump(note.frontmatter)}---\n" if note.frontmatter else ""
+    body = note.body if note.body.endswith("\n") else note.body + "\n"
+    return head + body
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+def _sha(content) -> str:
+    """sha256 of a block's content with line endings normalised (an editor switching to CRLF is no edit)."""
+    if isinstance(content, str):
+        content = content.replace("\r\n", "\n").encode("utf-8")
+    return hashlib.sha256(content).hexdigest()
+
+
+def _first_newline(text: str) -> str:
+    index = text.find("\n")
+    return "\r\n" if index > 0 and text[index - 1] == "\r" else "\n"
+
+
+def _to_newline(text: str, newline: str) -> str:
+    return text.replace("\r\n", "\n").replace("\n", newline) if newline != "\n" else text
+
+
+def _refuse_if_read_only(path: Path) -> None:
+    # Mode bits, not os.access: root may write anywhere, but a read-only note is a researcher's "hands off".
+    if not os.stat(path).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        raise _Refused("the file is read-only; kbgen left it alone (make it writable to let kbgen update it)")
+
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            mode = stat.S_IMODE(os.stat(target).st_mode)
+        except FileNotFoundError:
+            mode = 0o666 & ~_UMASK
+        os.chmod(temp, mode)
+        os.replace(temp, target)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, _Refused):
+        return str(exc)
+    if isinstance(exc, UnicodeDecodeError):
+        return "not valid UTF-8 text; kbgen left the file untouched (re-save it as UTF-8)"
+    if isinstance(exc, OSError):
+        hint = {errno.ENOSPC: "the disk is full; free some space and run again",
+                errno.EDQUOT: "the disk quota is used up; free some space and run again",
+                errno.EACCES: "permission denied; check the file's and folder's permissions",
+                errno.EPERM: "operation not permitted; check the file's and folder's permissions",
+                errno.EROFS: "the file system is read-only"}.get(exc.errno, exc.strerror or str(exc))
+        return f"{hint}; the file was left as it was"
+    return _first_line(exc)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def generated_files(vault_dir) -> frozenset[str]:
+    """Vault-relative paths of the files kbgen created, as recorded in the manifest."""
+    try:
+        data = json.loads((Path(vault_dir) / STATE_DIR / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return frozenset()  # nothing is known to be generated: the safe answer for any clean-up
+    return frozenset(path for path, entry in data.get("files", {}).items() if entry.get("generated"))
