@@ -1,0 +1,245 @@
+"""The Analyzer: every indicator computed once over the whole panel, sliced per session.
+
+All indicators are trailing (rolling windows, cumulative extremes, shifts into the past), so the
+values on a session depend only on rows up to it: the MarketDay for D is the same whether or not
+later rows exist.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from ..config import Config
+from ..model import (
+    WINDOWS, Breadth, Catalyst, MarketDay, Mover, RotationPoint, RotationRow, SectorRow, Thesis, WindowReturns,
+)
+from . import baserates, breadth, movers, rrg, rotation, sectors, theses
+from .panel import PricePanel
+from .returns import as_optional, window_returns
+
+
+class Analyzer:
+    def __init__(self, panel: PricePanel, config: Config, theses: tuple[Thesis, ...] = (), catalysts: tuple[Catalyst, ...] = ()):
+        self.panel, self.config = panel, config
+        self.theses, self.catalysts = tuple(theses), tuple(catalysts)
+        analysis = config.analysis
+        self.benchmark = analysis.benchmark
+        adj = panel.adj
+        self._dates = [d.date() for d in panel.sessions]
+        self.returns = window_returns(adj)
+        self._return_rows = {w: frame.to_numpy() for w, frame in self.returns.items()}
+        self.excess = sectors.excess_returns(self.returns, self.benchmark)
+        self.stocks = [t for t in adj.columns if (s := config.securities.get(t)) is not None and s.kind == "stock"]
+        self.etfs = {name: sector.etf for name, sector in config.universe.sectors.items()}
+        self._sector_indicators()
+        self._stock_indicators()
+        self.spreads = breadth.spread_frames(self.returns)
+        self.participation = breadth.participation(adj[self.stocks], self.returns["1D"][self.stocks])
+        self._rotation_indicators()
+        self._base_rate_events()
+
+    # --- construction ----------------------------------------------------------------------
+
+    def _sector_indicators(self) -> None:
+        self.sector_ranks = sectors.sector_ranks(self.excess["1D"], self.etfs)
+        self.rank_change_1d = sectors.rank_changes(self.sector_ranks, 1)
+        self.rank_change_1w = sectors.rank_changes(self.sector_ranks, 5)
+        members = {
+            name: [t for t in self.stocks if self.config.securities[t].sector == name] for name in self.etfs
+        }
+        self.members_mean, self.members_up = sectors.member_breadth(self.returns["1D"], members)
+
+    def _stock_indicators(self) -> None:
+        adj = self.panel.adj[self.stocks]
+        self.streaks = movers.streaks(adj)
+        self.record_high, self.record_low = movers.records(adj)
+        self.gap, self.open_to_close = movers.gaps(self.panel.open[self.stocks], self.panel.close[self.stocks], adj)
+        self.relative_volume = movers.relative_volume(self.panel.volume[self.stocks])
+
+    def _rotation_indicators(self) -> None:
+        adj = self.panel.adj
+        etfs = [e for e in self.etfs.values() if e in adj.columns]
+        has_benchmark = self.benchmark in adj.columns
+        self.rs_ratio, self.rs_momentum = (
+            rrg.rotation_frames(adj, etfs, self.benchmark) if has_benchmark and etfs else (None, None)
+        )
+        legs = rotation.build_legs(self.etfs, self.config.universe.groups, adj.columns)
+        self.legs = rotation.LegPrices(adj, legs, self.benchmark)
+        analysis = self.config.analysis
+        self.lookback, self.recent = analysis.rotation_lookback_sessions, analysis.rotation_recent_sessions
+        self.scanned = rotation.scan(self.legs, self.lookback, self.recent)
+
+    def _base_rate_events(self) -> None:
+        events = [
+            baserates.next_session_after_rsp_beats(self.returns["1D"]),
+            baserates.benchmark_after_leadership_flip(
+                self.excess[baserates.FLIP_WINDOW], list(self.etfs.values()),
+                self.returns["1W"].get(self.benchmark, pd.Series(np.nan, index=self.panel.sessions)), self.benchmark,
+            ),
+        ]
+        self.events = [e for e in events if e is not None]
+
+    # --- per day ----------------------------------------------------------------------------
+
+    @property
+    def sessions(self) -> list[dt.date]:
+        return list(self._dates)
+
+    def position(self, as_of: dt.date) -> int:
+        """Index of the last session on or before `as_of`."""
+        if not self._dates or as_of < self._dates[0]:
+            first = self._dates[0].isoformat() if self._dates else "none"
+            raise ValueError(
+                f"{as_of.isoformat()} is before the first session in the store ({first}); "
+                "pick a later date or fetch older prices"
+            )
+        return int(np.searchsorted(np.array(self._dates), as_of, side="right")) - 1
+
+    def day(self, as_of: dt.date) -> MarketDay:
+        at = self.position(as_of)
+        date = self._dates[at]
+        rows = {w: values[at] for w, values in self._return_rows.items()}
+        returns = {t: WindowReturns({w: as_optional(rows[w][i]) for w in WINDOWS}) for i, t in enumerate(self.panel.tickers)}
+        episode, past = rotation.detect_episodes(self.legs, at, self.lookback, self.recent, self.scanned)
+        winners, losers = movers.ranked(self.returns["1D"][self.stocks].iloc[at], self.config.analysis.movers)
+        weekly_winners, weekly_losers = movers.ranked(self.returns["1W"][self.stocks].iloc[at], self.config.analysis.movers)
+        rotation_rows = self._rotation(at)
+        return MarketDay(
+            date=date,
+            previous=self._dates[at - 1] if at > 0 else None,
+            returns=returns,
+            closes={t: float(v) for t, v in self.panel.close.iloc[at].items() if not np.isnan(v)},
+            indices=self._indices(at),
+            sectors=self._sectors(at, {row.sector: row.quadrant for row in rotation_rows}),
+            winners=self._movers(winners, "1D", at),
+            losers=self._movers(losers, "1D", at),
+            weekly_winners=self._movers(weekly_winners, "1W", at),
+            weekly_losers=self._movers(weekly_losers, "1W", at),
+            breadth=self._breadth(at),
+            rotation=rotation_rows,
+            episode=episode,
+            past_episodes=past,
+            impacts=self._impacts(at),
+            base_rates=self._base_rates(at, date, episode, past),
+            stale=tuple(sorted(t for t, last in self.panel.last_dates.items()
+                               if last < date and t in self.config.securities and self.panel.first_dates[t] <= date)),
+            group_returns=self._group_returns(at),
+        )
+
+    @staticmethod
+    def _window_returns(frames: dict[str, pd.DataFrame], ticker: str, at: int) -> WindowReturns:
+        return WindowReturns({w: as_optional(frames[w][ticker].iat[at]) for w in WINDOWS})
+
+    def _indices(self, at: int) -> tuple[str, ...]:
+        universe = self.config.universe
+        row = self.panel.adj.iloc[at]
+        return tuple(t for t in (*universe.benchmarks, *universe.indices) if t in row.index and not np.isnan(row[t]))
+
+    def _sectors(self, at: int, quadrants: dict[str, str]) -> tuple[SectorRow, ...]:
+        rows = []
+        for name, etf in self.etfs.items():
+            rank = as_optional(self.sector_ranks[name].iat[at])
+            if etf not in self.panel.adj.columns or rank is None:
+                continue
+            rows.append(SectorRow(
+                sector=name, etf=etf,
+                returns=self._window_returns(self.returns, etf, at),
+                excess=self._window_returns(self.excess, etf, at),
+                rank_1d=int(rank),
+                rank_change_1d=_optional_int(self.rank_change_1d[name].iat[at]),
+                rank_change_1w=_optional_int(self.rank_change_1w[name].iat[at]),
+                members_equal_weight_1d=as_optional(self.members_mean[name].iat[at]),
+                members_up_share=as_optional(self.members_up[name].iat[at]),
+                quadrant=quadrants.get(name),
+            ))
+        return tuple(sorted(rows, key=lambda r: (r.rank_1d, r.sector)))
+
+    def _movers(self, tickers: list[str], window: str, at: int) -> tuple[Mover, ...]:
+        analysis = self.config.analysis
+        window_start = self._dates[max(at - analysis.catalyst_window_sessions, 0)]
+        dates = self.panel.sessions[: at + 1]
+        out = []
+        for ticker in tickers:
+            security = self.config.securities[ticker]
+            history = self.panel.adj[ticker].to_numpy()[: at + 1]
+            context = movers.MoverContext(
+                move_1d=as_optional(self.returns["1D"][ticker].iat[at]),
+                streak=int(self.streaks[ticker].iat[at]),
+                record_high=bool(self.record_high[ticker].iat[at]),
+                record_low=bool(self.record_low[ticker].iat[at]),
+                high_since=movers.extreme_since(history, dates, high=True),
+                low_since=movers.extreme_since(history, dates, high=False),
+                gap=as_optional(self.gap[ticker].iat[at]),
+                relative_volume=as_optional(self.relative_volume[ticker].iat[at]),
+            )
+            out.append(Mover(
+                ticker=ticker, name=security.name, sector=security.sector,
+                groups=tuple(self.config.groups_of(ticker)),
+                move=float(self.returns[window][ticker].iat[at]),
+                close=float(self.panel.close[ticker].iat[at]),
+                streak=context.streak, record_high=context.record_high, record_low=context.record_low,
+                high_since=context.high_since, low_since=context.low_since,
+                gap=context.gap, open_to_close=as_optional(self.open_to_close[ticker].iat[at]),
+                relative_volume=context.relative_volume,
+                catalysts=movers.matching_catalysts(ticker, security.sector, self._dates[at], window_start, self.catalysts),
+                facts=movers.facts(context),
+            ))
+        return tuple(out)
+
+    def _breadth(self, at: int) -> Breadth:
+        row = self.participation.iloc[at]
+        return Breadth(
+            spreads={label: WindowReturns({w: as_optional(s.iat[at]) for w, s in by_window.items()})
+                     for label, by_window in self.spreads.items()},
+            above_50d=as_optional(row["above_50d"]),
+            above_200d=as_optional(row["above_200d"]),
+            new_highs=int(row["new_highs"]), new_lows=int(row["new_lows"]),
+            advancers=int(row["advancers"]), decliners=int(row["decliners"]),
+        )
+
+    def _rotation(self, at: int) -> tuple[RotationRow, ...]:
+        if self.rs_ratio is None:
+            return ()
+        tail_at = rrg.tail_positions(self.panel.sessions, at)
+        rows = []
+        for name, etf in self.etfs.items():
+            if etf not in self.rs_ratio.columns:
+                continue
+            ratio, momentum = self.rs_ratio[etf].to_numpy(), self.rs_momentum[etf].to_numpy()
+            if np.isnan(ratio[at]) or np.isnan(momentum[at]):
+                continue
+            tail = tuple(
+                RotationPoint(self._dates[p], float(ratio[p]), float(momentum[p]))
+                for p in tail_at if not (np.isnan(ratio[p]) or np.isnan(momentum[p]))
+            )
+            rows.append(RotationRow(name, etf, float(ratio[at]), float(momentum[at]),
+                                    rrg.quadrant(ratio[at], momentum[at]), tail))
+        return tuple(rows)
+
+    def _impacts(self, at: int) -> tuple:
+        thresholds = self.config.analysis.thresholds
+        windows = {w: self.returns[w].iloc[at] for w in (thresholds.short_window, thresholds.long_window)}
+        return tuple(theses.impact(t, windows, thresholds) for t in self.theses)
+
+    def _base_rates(self, at: int, date: dt.date, episode, past) -> tuple:
+        min_cases = self.config.analysis.min_cases
+        durations = baserates.episode_durations(past, episode, date, self._dates[: at + 1], min_cases)
+        return (durations, *(e.at(at, min_cases) for e in self.events))
+
+    def _group_returns(self, at: int) -> dict[str, WindowReturns]:
+        """Equal-weight mean of the members' window returns (members with a value)."""
+        out = {}
+        for name, members in self.config.universe.groups.items():
+            present = [t for t in members if t in self.panel.adj.columns]
+            if present:
+                out[name] = WindowReturns({
+                    w: as_optional(self.returns[w][present].iloc[at].mean()) for w in WINDOWS
+                })
+        return out
+
+
+def _optional_int(value) -> int | None:
+    value = as_optional(value)
+    return None if value is None else int(value)

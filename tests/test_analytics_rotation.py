@@ -1,0 +1,214 @@
+"""Rotation episodes, relative rotation, base rates and property checks on constructed data."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from kbgen.analytics import Analyzer, PricePanel
+from kbgen.analytics import rrg
+from kbgen.analytics.baserates import EventCounts
+from kbgen.analytics.movers import streaks
+from kbgen.analytics.returns import window_returns
+from kbgen.analytics.theses import label
+from kbgen.config import Thresholds, parse_config
+
+SECTORS = {"Information Technology": "XLK", "Communication Services": "XLC", "Consumer Discretionary": "XLY",
+           "Energy": "XLE", "Industrials": "XLI", "Utilities": "XLU"}
+OLD_LEADERS, NEW_LEADERS = ("XLK", "XLC", "XLY"), ("XLE", "XLI", "XLU")
+CONFIG = "universe:\n  sectors:\n" + "".join(f"    {s}: {{etf: {e}}}\n" for s, e in SECTORS.items()) + """
+  benchmarks: {SPY: S&P 500 ETF, RSP: Equal weight, QQQ: Nasdaq}
+  groups:
+    Equal weight: [RSP]
+analysis:
+  min_cases: 3
+"""
+
+
+def frame_from(closes: dict[str, np.ndarray], index: pd.DatetimeIndex) -> pd.DataFrame:
+    return pd.concat([
+        pd.DataFrame({"ticker": t, "date": index, "open": c, "high": c, "low": c, "close": c, "adj_close": c,
+                      "volume": 1e6}) for t, c in closes.items()
+    ], ignore_index=True)
+
+
+def scripted_rotation(n: int, turns: list[int]) -> tuple[dict[str, np.ndarray], pd.DatetimeIndex]:
+    """Old leaders gain and new leaders lose until each turn, then the roles swap, with mild noise."""
+    index = pd.bdate_range("2024-01-02", periods=n)
+    rng = np.random.default_rng(11)
+    regime = np.ones(n)
+    for turn in turns:
+        regime[turn + 1:] *= -1
+    closes = {}
+    for ticker in (*OLD_LEADERS, *NEW_LEADERS):
+        direction = regime if ticker in OLD_LEADERS else -regime
+        drift = 0.004 * direction + rng.normal(0, 0.001, n)
+        drift[0] = 0
+        closes[ticker] = 100 * np.cumprod(1 + drift)
+    closes["SPY"] = 100 * np.cumprod(1 + np.r_[0, rng.normal(0, 0.001, n - 1)])
+    closes["RSP"] = closes["SPY"].copy()
+    closes["QQQ"] = closes["SPY"].copy()
+    return closes, index
+
+
+def make_analyzer(closes, index, config=CONFIG) -> Analyzer:
+    return Analyzer(PricePanel.from_long(frame_from(closes, index)), parse_config(config, Path("/tmp/k/kbgen.yml")))
+
+
+def test_scripted_rotation_is_found_with_its_start_date():
+    closes, index = scripted_rotation(200, turns=[150])
+    az = make_analyzer(closes, index)
+    day = az.day(index[175].date())
+    episode = day.episode
+    assert episode is not None and episode.ongoing
+    assert episode.start == index[150].date()
+    assert {leg.ticker for leg in episode.out_of} == set(OLD_LEADERS)
+    assert {leg.ticker for leg in episode.into} == set(NEW_LEADERS)
+    assert [leg.excess for leg in episode.into] == sorted((leg.excess for leg in episode.into), reverse=True)
+    assert [leg.excess for leg in episode.out_of] == sorted(leg.excess for leg in episode.out_of)
+    assert episode.rank_correlation <= -0.3
+    spread = dict(episode.spread)
+    assert episode.size == pytest.approx(spread[index[175].date()] - spread[index[150].date()])
+    first, last = episode.accelerated_week
+    assert index[150].date() < first < last <= index[175].date()
+    assert az.day(index[140].date()).episode is None or az.day(index[140].date()).episode.start < index[100].date()
+
+
+def test_a_rotation_that_reverses_ends_and_becomes_history():
+    closes, index = scripted_rotation(400, turns=[150, 185, 330])
+    az = make_analyzer(closes, index)
+    day = az.day(index[360].date())
+    first = next(e for e in day.past_episodes if e.start == index[150].date())
+    # the spread gains ~0.8%/session for 35 sessions, then loses as much: half of it is gone
+    # about 17-18 sessions after the turn at 185
+    assert first.end is not None and index[200].date() <= first.end <= index[206].date()
+    assert day.episode is not None and day.episode.start == index[330].date()
+
+
+def test_rotation_quadrants_and_tail_end_at_the_as_of_date():
+    n = 198                                               # the last session is a Wednesday
+    index = pd.bdate_range("2024-01-01", periods=n)
+    # RS flat with a small wiggle, then breaking out up (XLK) or down (XLE) in the as-of (partial) week
+    wiggle = 100 + np.sin(np.arange(n) / 3.0)
+    breakout = np.r_[np.zeros(n - 3), [0.01, 0.02, 0.03]]
+    closes = {"SPY": wiggle}
+    for ticker in SECTORS.values():
+        closes[ticker] = wiggle * (1 + 0.002 * np.sin(np.arange(n) / 2.0))
+    closes["XLK"] = wiggle * (1 + breakout)               # RS turning up sharply: Leading
+    closes["XLE"] = wiggle * (1 - breakout)               # RS turning down sharply: Lagging
+    for t in ("RSP", "QQQ"):
+        closes[t] = closes["SPY"]
+    az = make_analyzer(closes, index)
+    wednesday = index[-1]
+    assert wednesday.weekday() == 2
+    day = az.day(wednesday.date())
+    rows = {r.etf: r for r in day.rotation}
+    assert rows["XLK"].quadrant == "Leading" and rows["XLE"].quadrant == "Lagging"
+    tail = rows["XLK"].tail
+    assert len(tail) == rrg.TAIL_POINTS and tail[-1].date == wednesday.date()
+    assert all(p.date.weekday() == 4 for p in tail[:-1])      # earlier points are Friday closes
+    sector_quadrants = {s.etf: s.quadrant for s in day.sectors}
+    assert sector_quadrants["XLK"] == "Leading"
+
+
+def test_rs_ratio_and_momentum_match_the_documented_formula_without_extra_lag():
+    n = 160
+    index = pd.bdate_range("2024-01-01", periods=n)   # starts on a Monday: whole weeks
+    rng = np.random.default_rng(5)
+    adj = pd.DataFrame({"SPY": 100 * np.cumprod(1 + rng.normal(0, 0.01, n)),
+                        "XLK": 100 * np.cumprod(1 + rng.normal(0.001, 0.012, n))}, index=index)
+    ratio, momentum = rrg.rotation_frames(adj, ["XLK"], "SPY")
+    weekly = (100 * adj["XLK"] / adj["SPY"]).resample("W-FRI").last()
+    n_weeks = rrg.NORMALISATION_WEEKS
+    expected_ratio = 100 + (weekly - weekly.rolling(n_weeks).mean()) / weekly.rolling(n_weeks).std(ddof=0)
+    roc = expected_ratio / expected_ratio.shift(1) - 1
+    expected_momentum = 100 + (roc - roc.rolling(n_weeks).mean()) / roc.rolling(n_weeks).std(ddof=0)
+    fridays = [d for d in expected_momentum.dropna().index if d in index]
+    assert len(fridays) > 5
+    for friday in fridays:
+        assert ratio.loc[friday, "XLK"] == pytest.approx(expected_ratio[friday], abs=1e-6)
+        assert momentum.loc[friday, "XLK"] == pytest.approx(expected_momentum[friday], abs=1e-6)
+
+
+def test_quadrant_mapping():
+    assert [rrg.quadrant(101, 101), rrg.quadrant(101, 99), rrg.quadrant(99, 99), rrg.quadrant(99, 101)] == [
+        "Leading", "Weakening", "Lagging", "Improving"]
+
+
+def test_rsp_base_rate_counts_only_outcomes_known_by_the_date():
+    n = 40
+    index = pd.bdate_range("2024-01-02", periods=n)
+    spy = np.full(n, 100.0)
+    rsp_steps, qqq_steps = np.zeros(n), np.zeros(n)
+    for day, qqq_next in ((5, 0.01), (10, -0.01), (15, 0.02), (38, 0.01)):
+        rsp_steps[day] = 0.015            # RSP beats SPY by 1.5%
+        qqq_steps[day + 1] = qqq_next
+    closes = {t: np.full(n, 100.0) for t in SECTORS.values()}
+    closes.update(SPY=spy, RSP=100 * np.cumprod(1 + rsp_steps), QQQ=100 * np.cumprod(1 + qqq_steps))
+    az = make_analyzer(closes, index)
+    rate = next(r for r in az.day(index[30].date()).base_rates if r.question.startswith("QQQ rose"))
+    assert (rate.cases, rate.hits, rate.rate) == (3, 2, pytest.approx(2 / 3))
+    early = next(r for r in az.day(index[12].date()).base_rates if r.question.startswith("QQQ rose"))
+    assert (early.cases, early.hits, early.rate) == (2, 1, None)   # below min_cases: no rate
+    at_38 = next(r for r in az.day(index[38].date()).base_rates if r.question.startswith("QQQ rose"))
+    assert at_38.cases == 3                                        # day 38's outcome is not known yet
+
+
+def test_event_counts_by_hand():
+    condition = np.array([True, False, True, True, False])
+    outcome = np.array([0.1, 0.2, -0.1, np.nan, 0.3])
+    counts = EventCounts.build("q", condition, outcome, horizon=1)
+    assert list(counts.cases) == [0, 1, 1, 2, 2] and list(counts.hits) == [0, 1, 1, 1, 1]
+
+
+@pytest.mark.parametrize("short, long, expected", [
+    (0.02, 0.03, "Validating"),
+    (0.02, -0.06, "Challenged"),
+    (-0.03, -0.05, "Challenged"),       # at the threshold counts
+    (-0.02, 0.04, "Near-term pressure"),
+    (-0.02, -0.01, "Mixed"),            # down in both windows, not yet challenged
+    (0.005, 0.03, "Mixed"),
+    (None, 0.03, "Mixed"),
+])
+def test_impact_label_mapping(short, long, expected):
+    assert label(short, long, Thresholds()) == expected
+
+
+prices = st.lists(st.floats(min_value=1, max_value=1000, allow_nan=False), min_size=1, max_size=60)
+
+
+@settings(max_examples=60, deadline=None)
+@given(prices)
+def test_streak_never_exceeds_history(values):
+    frame = pd.DataFrame({"X": values}, index=pd.bdate_range("2024-01-01", periods=len(values)))
+    streak = streaks(frame)["X"].to_numpy()
+    assert (np.abs(streak) <= np.arange(len(values))).all()
+    moves = np.diff(values)
+    for i in range(1, len(values)):
+        assert np.sign(streak[i]) == np.sign(moves[i - 1])
+
+
+@settings(max_examples=40, deadline=None)
+@given(prices, st.integers(min_value=0, max_value=2**16))
+def test_excess_is_return_minus_benchmark_return(values, seed):
+    n = len(values)
+    index = pd.bdate_range("2024-01-01", periods=n)
+    bench = 100 * np.cumprod(1 + np.random.default_rng(seed).normal(0, 0.01, n))
+    closes = {t: np.asarray(values) for t in SECTORS.values()}
+    closes.update(SPY=bench, RSP=bench, QQQ=bench)
+    day = make_analyzer(closes, index).day(index[-1].date())
+    for row in day.sectors:
+        for window, value in row.excess.values.items():
+            ret, base = row.returns.get(window), day.returns["SPY"].get(window)
+            assert (value is None) == (ret is None or base is None)
+            if value is not None:
+                assert value == pytest.approx(ret - base)
+
+
+def test_window_returns_shape_matches_panel():
+    adj = pd.DataFrame({"A": [1.0, 2.0, 3.0]}, index=pd.bdate_range("2024-01-01", periods=3))
+    returns = window_returns(adj)
+    assert returns["1D"]["A"].tolist()[1:] == [1.0, 0.5] and np.isnan(returns["1D"]["A"].iloc[0])
