@@ -244,8 +244,10 @@ def test_catalysts_link_movers_by_ticker_or_sector_within_the_window():
     budget = Catalyst("Defense budget", index[-2].date(), tickers=("DEF",))
     policy = Catalyst("Industrial policy", index[-1].date(), sectors=("Industrials",))
     stale = Catalyst("Old news", index[-10].date(), tickers=("DEF",))
-    day = analyzer(closes, catalysts=(budget, policy, stale)).day(index[-1].date())
-    assert mover(day, "DEF").catalysts == ("Defense budget", "Industrial policy")
+    # Names tickers, so it explains those only, not every member of the sector it also lists.
+    named = Catalyst("Procurement award", index[-1].date(), tickers=("DEF",), sectors=("Industrials",))
+    day = analyzer(closes, catalysts=(budget, policy, stale, named)).day(index[-1].date())
+    assert mover(day, "DEF").catalysts == ("Defense budget", "Industrial policy", "Procurement award")
     assert mover(day, "GAP").catalysts == ("Industrial policy",)
 
 

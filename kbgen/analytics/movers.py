@@ -86,10 +86,16 @@ def extreme_since(history: np.ndarray, dates: pd.DatetimeIndex, high: bool) -> d
 def matching_catalysts(
     ticker: str, sector: str | None, as_of: dt.date, window_start: dt.date, catalysts: tuple[Catalyst, ...]
 ) -> tuple[str, ...]:
-    """Catalysts dated from `window_start` to `as_of` that name the ticker or its sector."""
+    """Catalysts dated from `window_start` to `as_of` that explain the ticker's move.
+
+    A catalyst that names tickers is about those tickers only (a defense-budget note naming the
+    primes does not explain a farm-equipment maker in the same sector); one that names no tickers
+    is about every member of its sectors.
+    """
     return tuple(
         c.name for c in catalysts
-        if window_start <= c.date <= as_of and (ticker in c.tickers or (sector is not None and sector in c.sectors))
+        if window_start <= c.date <= as_of
+        and (ticker in c.tickers if c.tickers else sector is not None and sector in c.sectors)
     )
 
 
