@@ -128,6 +128,17 @@ class Analyzer:
             group_returns=self._group_returns(at),
         )
 
+    def impacts_on(self, as_of: dt.date) -> tuple:
+        """The thesis impacts of one session, without the rest of the day (for history tables)."""
+        return self._impacts(self.position(as_of))
+
+    def top_movers_on(self, as_of: dt.date) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """(ticker, 1D move) of the session's winners and losers, without their context facts."""
+        at = self.position(as_of)
+        moves = self.returns["1D"][self.stocks].iloc[at]
+        winners, losers = movers.ranked(moves, self.config.analysis.movers)
+        return [(t, float(moves[t])) for t in winners], [(t, float(moves[t])) for t in losers]
+
     @staticmethod
     def _window_returns(frames: dict[str, pd.DataFrame], ticker: str, at: int) -> WindowReturns:
         return WindowReturns({w: as_optional(frames[w][ticker].iat[at]) for w in WINDOWS})

@@ -1,0 +1,133 @@
+"""The rotation concept note, `Concepts/Sector Rotation <Month YYYY>.md`, shaped like a researcher's."""
+from __future__ import annotations
+
+import datetime as dt
+
+from ..model import BaseRate, Episode, MarketDay, RenderedNote, RotationRow, WindowReturns
+from .common import VaultIndex
+from .context import NoteContext
+from .daily import mover_rows
+from .names import escape_md
+
+ORDINAL_WEEKS = ("first", "second", "third", "fourth", "fifth")
+FAVOURED = ("Leading", "Improving")
+
+
+def part_of_month(date: dt.date) -> str:
+    """'early/mid/late December 2025' (days 1-10, 11-20, 21-31)."""
+    part = "early" if date.day <= 10 else "mid" if date.day <= 20 else "late"
+    return f"{part} {date:%B %Y}"
+
+
+def week_of_month(date: dt.date) -> str:
+    """'the first week of January 2026': the week of the month `date` falls in (days 1-7 = first)."""
+    return f"the {ORDINAL_WEEKS[(date.day - 1) // 7]} week of {date:%B %Y}"
+
+
+def episode_sessions(episode: Episode, as_of: dt.date) -> int:
+    """Sessions from the spread's trough to its end (or to as-of while running), both included."""
+    last = episode.end or as_of
+    return sum(1 for d, _ in episode.spread if episode.start <= d <= last)
+
+
+def leg_return(name: str, kind: str, ticker: str | None, day: MarketDay, window: str) -> float | None:
+    series: WindowReturns | None = day.group_returns.get(name) if kind == "group" else day.returns.get(ticker or "")
+    return series.get(window) if series else None
+
+
+def comparisons(day: MarketDay, ix: VaultIndex) -> list[str]:
+    """Plain-words group comparisons for the day: small vs Nasdaq, equal vs cap weight, into vs out of."""
+    lines = []
+    for left, right in (("IWM", "QQQ"), ("RSP", "SPY")):
+        a, b = day.returns.get(left), day.returns.get(right)
+        if a and b and a.get("1D") is not None and b.get("1D") is not None:
+            lines.append((ix.ticker(left), a.get("1D"), ix.ticker(right), b.get("1D")))
+    episode = day.episode
+    if episode and episode.into and episode.out_of:
+        into, out = episode.into[0], episode.out_of[0]
+        a = leg_return(into.name, into.kind, into.ticker, day, "1D")
+        b = leg_return(out.name, out.kind, out.ticker, day, "1D")
+        if a is not None and b is not None:
+            lines.append((ix.leg(into.name, into.kind), a, ix.leg(out.name, out.kind), b))
+    return lines
+
+
+def sector_views(rotation: tuple[RotationRow, ...], day: MarketDay, ix: VaultIndex, favoured: bool) -> list[dict]:
+    board = {s.sector: s for s in day.sectors}
+    rows = [r for r in rotation if (r.quadrant in FAVOURED) == favoured]
+    rows.sort(key=lambda r: r.rs_momentum, reverse=favoured)
+    return [{"ref": ix.sector(r.sector), "rotation": r, "board": board.get(r.sector)} for r in rows]
+
+
+def base_rate_text(rate: BaseRate, min_cases: int) -> str:
+    if rate.cases < min_cases or (rate.rate is None and rate.median is None):
+        return f"too few cases (N = {rate.cases}; at least {min_cases} needed)"
+    if rate.median is not None:
+        span = f", range {rate.low:g}–{rate.high:g}" if rate.low is not None and rate.high is not None else ""
+        return f"median {rate.median:g}{span} (N = {rate.cases})"
+    return f"{rate.hits} of {rate.cases} ({rate.rate * 100:.0f}%)"
+
+
+def drivers(day: MarketDay, ctx: NoteContext, ix: VaultIndex) -> list[dict]:
+    """Catalyst notes that explain today's movers, with the movers they explain."""
+    explained: dict[str, list] = {}
+    for m in (*day.winners, *day.losers):
+        for name in m.catalysts:
+            explained.setdefault(name, []).append(m)
+    dates = {c.name: c.date for c in ctx.catalysts}
+    return [{"ref": ix.catalyst(name), "date": dates.get(name),
+             "movers": [{"ref": ix.ticker(m.ticker), "move": m.move} for m in movers]}
+            for name, movers in sorted(explained.items())]
+
+
+def flow_refs(episode: Episode, ix: VaultIndex) -> dict:
+    return {"out_of": [ix.leg(l.name, l.kind) for l in episode.out_of],
+            "into": [ix.leg(l.name, l.kind) for l in episode.into]}
+
+
+def build_concept(day: MarketDay, ctx: NoteContext, ix: VaultIndex, renderer, chart_files: list[str]) -> RenderedNote:
+    episode = day.episode
+    as_of = day.date
+    last = episode.end or as_of
+    min_cases = ctx.config.analysis.min_cases
+    episode_days = [ix.daily(d) for d in sorted(ix.daily_dates) if episode.start <= d <= last]
+    legs = [*episode.out_of, *episode.into]
+    body = renderer.render(
+        "concept.md.j2",
+        **ix.base_values(),
+        title=ix.concept,
+        as_of=as_of.isoformat(),
+        episode=episode,
+        legs=flow_refs(episode, ix),
+        flows=[{"side": side, "ref": ix.leg(l.name, l.kind), "leg": l,
+                "today": leg_return(l.name, l.kind, l.ticker, day, "1D")}
+               for side, group in (("Out of", episode.out_of), ("Into", episode.into)) for l in group],
+        started_words=part_of_month(episode.start),
+        accelerated_words=week_of_month(episode.accelerated_week[1]) if episode.accelerated_week else None,
+        sessions=episode_sessions(episode, as_of),
+        charts=chart_files,
+        winners=mover_rows(day.winners, ix),
+        losers=mover_rows(day.losers, ix),
+        comparisons=comparisons(day, ix),
+        drivers=drivers(day, ctx, ix),
+        favoured=sector_views(day.rotation, day, ix, True),
+        at_risk=sector_views(day.rotation, day, ix, False),
+        impacts=[{"ref": ix.thesis(i.thesis), "impact": i} for i in day.impacts],
+        base_rates=[{"rate": r, "text": base_rate_text(r, min_cases)} for r in day.base_rates],
+        related_theses=[ix.thesis(t.name) for t in ctx.theses],
+        related_sectors=[ix.leg(l.name, l.kind) for l in legs],
+        episode_days=episode_days,
+        daily=ix.daily(as_of),
+    )
+    tickers = sorted({l.ticker for l in legs if l.ticker} | {m.ticker for m in (*day.winners, *day.losers)})
+    meta = ix.frontmatter("concept", ix.concept, tickers=tickers, date=episode.start,
+                          tags=["rotation", f"year/{episode.start.year}"])
+    return RenderedNote(path=f"Concepts/{ix.concept}.md", frontmatter=meta, body=body)
+
+
+def short_summary(episode: Episode) -> str:
+    """One escaped line for the daily note and Home: 'out of A and B into C and D (the two largest each); spread +8.4 pts since D'."""
+    out_of = " and ".join(escape_md(l.name) for l in episode.out_of[:2])
+    into = " and ".join(escape_md(l.name) for l in episode.into[:2])
+    since = f"since {episode.start}" if episode.ongoing else f"from {episode.start} to {episode.end}, ended"
+    return f"out of {out_of} into {into}; spread {episode.size * 100:+.1f} pts {since}"

@@ -1,0 +1,32 @@
+"""What note builders need besides the MarketDay: the config, researchers' notes and history."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from ..config import Config
+from ..model import Catalyst, Thesis, ThesisImpact
+
+
+@dataclass(frozen=True)
+class NoteContext:
+    config: Config
+    theses: tuple[Thesis, ...]
+    catalysts: tuple[Catalyst, ...]
+    daily_dates: tuple[dt.date, ...]      # sessions that have (or are getting) a daily note, sorted
+    impact_history: dict[str, tuple[tuple[dt.date, ThesisImpact], ...]]  # per thesis, oldest first
+    mover_history: dict[str, tuple[tuple[dt.date, str, float], ...]]     # ticker -> (date, "winner"/"loser", move)
+    source: str                           # "yahoo", "csv", "demo" ...
+    simulated: bool
+    version: str
+    tickers_with_data: frozenset[str]     # stock notes only for these (and movers)
+
+
+@dataclass(frozen=True)
+class Chart:
+    path: str                             # relative to the vault, e.g. "assets/charts/sectors-2026-01-08.svg"
+    data: bytes
+
+    @property
+    def file_name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]

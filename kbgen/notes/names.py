@@ -1,0 +1,84 @@
+"""Note names, file names, tags and escaping for untrusted strings (company names, catalysts).
+
+A note's name is its file name without `.md`, and a wikilink names exactly that, so a name must be
+safe both as a file name (Obsidian forbids `* " \\ / < > : | ?`) and inside a link (`# ^ [ ] |`
+would end or redirect it; `$` would start LaTeX in Obsidian). Names are made safe once, here; everything displayed is escaped by the
+template filters, so no data string can open a link, a tag, a heading or an HTML element.
+"""
+from __future__ import annotations
+
+import re
+
+_UNSAFE_IN_NAME = re.compile(r'[*"\\/<>:|?#^\[\]$\x00-\x1f]')
+_SPACES = re.compile(r"\s+")
+
+# Escapes for display text: HTML metacharacters become entities, markdown syntax gets a
+# backslash. `$` becomes an entity because a backslash before it is shown verbatim by
+# Python-Markdown while Obsidian would otherwise start LaTeX at a second `$`.
+_DISPLAY_ESCAPES = str.maketrans({
+    "&": "&amp;", "<": "&lt;", ">": "&gt;", "$": "&#36;",
+    "\\": "\\\\", "|": "\\|", "[": "\\[", "]": "\\]", "*": "\\*", "_": "\\_",
+    "`": "\\`", "#": "\\#", "\n": " ", "\r": " ",
+})
+
+
+def safe_name(raw: str) -> str:
+    """A file-system and link-safe note name: forbidden characters dropped, no `..`, no leading dot."""
+    name = _UNSAFE_IN_NAME.sub("", str(raw))
+    name = _SPACES.sub(" ", name).strip()
+    while ".." in name:
+        name = name.replace("..", ".")
+    name = name.lstrip(". ").rstrip(". ")
+    return name or "Untitled"
+
+
+def is_link_safe(name: str) -> bool:
+    """True when `name` (e.g. a researcher's note file stem) can be linked as written."""
+    return safe_name(name) == name
+
+
+def escape_md(text: object) -> str:
+    """Display text safe in prose and in table cells (markdown, wikilinks, HTML)."""
+    return str(text).translate(_DISPLAY_ESCAPES)
+
+
+def slug(text: str) -> str:
+    """Lower-case letters, digits, `-`, `_`, never only digits: a valid Obsidian tag segment and a
+    portable attachment file name ("Sector Rotation May 2026" -> "sector-rotation-may-2026")."""
+    slug = re.sub(r"[^a-z0-9_-]+", "-", str(text).lower()).strip("-_")
+    slug = re.sub(r"-{2,}", "-", slug) or "x"
+    return slug if not slug.isdigit() else f"n{slug}"
+
+
+class NameBook:
+    """Assigns every note in the vault a unique name; Obsidian resolves links by name alone.
+
+    Names already taken (researcher notes, concept and daily notes) are reserved first. Obsidian
+    treats names case-insensitively on most systems, so uniqueness is checked on the folded name.
+    A company whose safe name collides gets its ticker appended: "Alphabet (GOOG)".
+    """
+
+    def __init__(self, reserved: list[str] | tuple[str, ...] = ()):
+        self._taken: set[str] = set()
+        self._by_key: dict[tuple[str, str], str] = {}
+        for name in reserved:
+            self._taken.add(name.casefold())
+
+    def assign(self, kind: str, key: str, display_name: str, suffix: str | None = None) -> str:
+        """The unique name for (kind, key); the same call always returns the same name."""
+        if (kind, key) in self._by_key:
+            return self._by_key[(kind, key)]
+        base = safe_name(display_name)
+        candidate = base
+        if candidate.casefold() in self._taken:
+            candidate = safe_name(f"{base} ({suffix or kind})")
+        counter = 2
+        while candidate.casefold() in self._taken:
+            candidate = safe_name(f"{base} ({suffix or kind} {counter})")
+            counter += 1
+        self._taken.add(candidate.casefold())
+        self._by_key[(kind, key)] = candidate
+        return candidate
+
+    def get(self, kind: str, key: str) -> str | None:
+        return self._by_key.get((kind, key))

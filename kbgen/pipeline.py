@@ -1,0 +1,246 @@
+"""The build: store -> analytics -> notes -> vault, for one session or a range of sessions.
+
+Analytics are computed once for the whole price history and sliced per session. A backfill writes
+one daily note per session from data known as of that session; the notes that describe "now"
+(Home, sectors, stocks, groups, theses) are written once, from the last session built.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from . import __version__
+from .analytics.day import Analyzer
+from .analytics.panel import PricePanel
+from .config import Config
+from .model import RenderedNote
+from .notes import ALL_PARTS, build_notes
+from .notes.context import Chart, NoteContext
+from .render import Renderer
+from .researcher_notes import read_researcher_notes
+from .store import Store
+from .vault_writer import VaultWriter
+
+log = logging.getLogger("kbgen")
+
+DAILY_DIR = "Daily"
+_DAILY_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.md$")
+DAILY_ONLY = frozenset({"daily"})
+CONCEPT_ONLY = frozenset({"concept"})
+
+
+class BuildError(Exception):
+    """The build cannot start (no data, a date outside the data); nothing was written."""
+
+
+@dataclass
+class BuildReport:
+    sessions: list[dt.date] = field(default_factory=list)
+    statuses: Counter = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    stale: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        counts = ", ".join(f"{self.statuses.get(k, 0)} {k}" for k in ("created", "updated", "unchanged", "conflict"))
+        span = _span(self.sessions)
+        return f"built {len(self.sessions)} session(s){span}: notes {counts}" + (
+            f", {len(self.errors)} failed" if self.errors else ""
+        )
+
+
+@dataclass
+class Market:
+    """Everything loaded once per run: the analyzer over the stored history and researchers' notes."""
+
+    analyzer: Analyzer
+    source: str
+    simulated: bool
+    tickers_with_data: frozenset[str]
+
+    @property
+    def sessions(self) -> list[dt.date]:
+        return list(self.analyzer.sessions)
+
+
+def load_market(config: Config) -> Market:
+    theses, catalysts = read_researcher_notes(config)
+    with Store(config.store_path) as store:
+        frame = store.load(tickers=config.tickers)
+        sources = store.sources()
+    if frame.empty:
+        raise BuildError(
+            f"the store {config.store_path} has no prices for the universe; "
+            "run `kbgen fetch`, `kbgen import FILE.csv` or `kbgen demo` first"
+        )
+    panel = PricePanel.from_long(frame, benchmark=config.analysis.benchmark)
+    analyzer = Analyzer(panel, config, theses, catalysts)
+    kinds = sorted({s.split(":", 1)[0] for s in sources})
+    return Market(
+        analyzer=analyzer,
+        source=", ".join(kinds),
+        simulated="demo" in kinds,
+        tickers_with_data=frozenset(frame["ticker"].unique()),
+    )
+
+
+def resolve_sessions(
+    market: Market, date: dt.date | None = None, start: dt.date | None = None, end: dt.date | None = None
+) -> list[dt.date]:
+    sessions = market.sessions
+    first, last = sessions[0], sessions[-1]
+    if date is not None:
+        start = end = date
+    if start is None and end is None:
+        return [last]
+    start = start or first
+    end = end or last
+    if end < first:
+        raise BuildError(f"the store's data starts on {first}; {end} is before it")
+    if start > last:
+        raise BuildError(f"the store has data up to {last}; run `kbgen fetch` to get sessions after it")
+    if date is not None:
+        # A weekend or holiday resolves to the session before it.
+        return [max(d for d in sessions if d <= date)]
+    return [d for d in sessions if start <= d <= end]
+
+
+def daily_dates_in_vault(config: Config) -> list[dt.date]:
+    folder = config.vault_dir / DAILY_DIR
+    if not folder.is_dir():
+        return []
+    found = (_DAILY_NAME.match(p.name) for p in folder.iterdir())
+    return sorted(dt.date.fromisoformat(m.group(1)) for m in found if m)
+
+
+def build(
+    config: Config,
+    sessions: list[dt.date],
+    market: Market,
+    force: bool = False,
+    dry_run: bool = False,
+    progress=None,
+) -> BuildReport:
+    """Write the notes for `sessions` (ascending) into the vault."""
+    report = BuildReport(sessions=list(sessions))
+    existing = daily_dates_in_vault(config)
+    # Dates outside the data (e.g. a note left from another store) get no links: they would not resolve.
+    known = set(market.sessions)
+    daily_dates = tuple(sorted(({d for d in existing if d in known} | set(sessions))))
+    refresh = _previous_note_to_relink(existing, sessions, market)
+    renderer = Renderer(config.templates_dir)
+    history = _History(market.analyzer, daily_dates)
+    pending: dict[str, RenderedNote] = {}
+    charts: dict[str, Chart] = {}
+
+    def collect(session: dt.date, parts: frozenset[str]):
+        day = market.analyzer.day(session)
+        context = _context(config, market, daily_dates, history, session)
+        notes, day_charts = build_notes(day, context, renderer, parts)
+        pending.update((note.path, note) for note in notes)
+        charts.update((chart.path, chart) for chart in day_charts)
+        return day
+
+    plan = ([refresh] if refresh else []) + list(sessions)
+    # Each rotation episode's concept note is written as of the last session built that shows it.
+    episode_last_session: dict[dt.date, dt.date] = {}
+    with VaultWriter(config.vault_dir, force=force, dry_run=dry_run) as writer:
+        for index, session in enumerate(plan, start=1):
+            is_last = index == len(plan)
+            day = collect(session, ALL_PARTS if is_last else DAILY_ONLY)
+            if day.episode and not is_last:
+                episode_last_session[day.episode.start] = session
+            if progress:
+                progress(index, len(plan), session.isoformat())
+        report.stale = day.stale
+        current = day.episode.start if day.episode else None
+        for start, session in episode_last_session.items():
+            if start != current:
+                collect(session, CONCEPT_ONLY)
+        referenced = "\n".join(note.body for note in pending.values())
+        for chart in charts.values():
+            if chart.file_name in referenced:
+                _record(report, writer.write_file(chart.path, chart.data))
+        for note in pending.values():
+            _record(report, writer.write(note))
+        report.warnings.extend(writer.summary().warnings)
+        report.errors.extend(str(error) for error in writer.errors)
+    return report
+
+
+def _previous_note_to_relink(existing: list[dt.date], sessions: list[dt.date], market: Market) -> dt.date | None:
+    """The daily note just before the first new session: rebuilt so its "next day" link appears."""
+    earlier = [d for d in existing if d < sessions[0] and d in set(market.sessions)]
+    return earlier[-1] if earlier and earlier[-1] not in sessions else None
+
+
+def _record(report: BuildReport, result) -> None:
+    report.statuses[result.status] += 1
+
+
+def _context(config: Config, market: Market, daily_dates, history: "_History", as_of: dt.date) -> NoteContext:
+    theses = market.analyzer.theses
+    return NoteContext(
+        config=config,
+        theses=tuple(theses),
+        catalysts=tuple(market.analyzer.catalysts),
+        daily_dates=daily_dates,
+        impact_history=history.impacts(as_of),
+        mover_history=history.movers(as_of),
+        source=market.source,
+        simulated=market.simulated,
+        version=__version__,
+        tickers_with_data=market.tickers_with_data,
+    )
+
+
+class _History:
+    """Thesis impacts and mover appearances on the sessions that have daily notes, up to a date.
+
+    Only the cheap parts of each session are computed (no context facts, no rotation), once per
+    session, so a daily run over a vault of years of notes stays fast.
+    """
+
+    def __init__(self, analyzer: Analyzer, daily_dates: tuple[dt.date, ...]):
+        self._analyzer = analyzer
+        self._dates = daily_dates
+        self._impacts: dict[dt.date, tuple] = {}
+        self._movers: dict[dt.date, tuple] = {}
+
+    def _upto(self, as_of: dt.date) -> list[dt.date]:
+        return [d for d in self._dates if d <= as_of]
+
+    def impacts(self, as_of: dt.date) -> dict:
+        rows: dict[str, list] = {}
+        for date in self._upto(as_of):
+            if date not in self._impacts:
+                self._impacts[date] = self._analyzer.impacts_on(date)
+            for impact in self._impacts[date]:
+                rows.setdefault(impact.thesis, []).append((date, impact))
+        return {name: tuple(items) for name, items in rows.items()}
+
+    def movers(self, as_of: dt.date) -> dict:
+        rows: dict[str, list] = {}
+        for date in self._upto(as_of):
+            if date not in self._movers:
+                self._movers[date] = self._analyzer.top_movers_on(date)
+            winners, losers = self._movers[date]
+            for side, moves in (("winner", winners), ("loser", losers)):
+                for ticker, move in moves:
+                    rows.setdefault(ticker, []).append((date, side, move))
+        return {ticker: tuple(items) for ticker, items in rows.items()}
+
+
+def _span(sessions: list[dt.date]) -> str:
+    if not sessions:
+        return ""
+    if len(sessions) == 1:
+        return f" ({sessions[0]})"
+    return f" ({sessions[0]} .. {sessions[-1]})"

@@ -1,0 +1,138 @@
+"""`kbgen update` and `kbgen demo`: the whole evening job, and the offline quick look.
+
+The update saves everything that worked and tells the truth about the rest: a network outage or
+failed tickers still produce a vault built from what the store has, and a partial exit status.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Config, load_config
+from .pipeline import BuildReport, build, daily_dates_in_vault, load_market
+from .project import init_project
+from .store import Store
+
+log = logging.getLogger("kbgen")
+
+DEMO_SESSIONS_BUILT = 63  # about three months of daily notes
+
+
+@dataclass
+class UpdateReport:
+    failed_tickers: dict[str, str] = field(default_factory=dict)
+    fetch_error: str | None = None
+    build: BuildReport | None = None
+    published_pages: int | None = None
+    publish_seconds: float | None = None
+    publish_error: str | None = None
+    nothing_new: str | None = None
+
+    @property
+    def problems(self) -> list[str]:
+        found = []
+        if self.fetch_error:
+            found.append(f"fetch failed: {self.fetch_error}")
+        if self.failed_tickers:
+            found.append(f"{len(self.failed_tickers)} ticker(s) failed to fetch: {', '.join(sorted(self.failed_tickers))}")
+        if self.build and self.build.errors:
+            found.append(f"{len(self.build.errors)} note(s) could not be written")
+        if self.publish_error:
+            found.append(f"publish failed: {self.publish_error}")
+        return found
+
+    def summary_lines(self) -> list[str]:
+        lines = []
+        if self.nothing_new:
+            lines.append(self.nothing_new)
+        if self.build:
+            lines.append(self.build.summary())
+            if self.build.stale:
+                lines.append(f"stale (no data for the latest session): {', '.join(self.build.stale)}")
+        if self.published_pages is not None:
+            lines.append(f"published {self.published_pages} pages in {self.publish_seconds:.1f} s")
+        return lines
+
+
+def run_update(
+    config: Config,
+    fetch: bool = True,
+    publish: bool = True,
+    dry_run: bool = False,
+    force: bool = False,
+    fetch_progress=None,
+    build_progress=None,
+) -> UpdateReport:
+    report = UpdateReport()
+    if fetch and not dry_run:
+        _fetch_into_store(config, report, fetch_progress)
+    market = load_market(config)
+    existing = daily_dates_in_vault(config)
+    last_built = existing[-1] if existing else None
+    sessions = [d for d in market.sessions if last_built is None or d > last_built]
+    if last_built is None:
+        sessions = sessions[-1:]
+    if not sessions:
+        report.nothing_new = (
+            f"no new session since {last_built} (weekend or market holiday?); the vault is up to date"
+        )
+        return report
+    report.build = build(config, sessions, market, force=force, dry_run=dry_run, progress=build_progress)
+    if publish and not dry_run:
+        _publish(config, report)
+    return report
+
+
+def _fetch_into_store(config: Config, report: UpdateReport, progress) -> None:
+    from .sources import SourceError
+    from .sources.yahoo import fetch_prices
+
+    try:
+        with Store(config.store_path) as store:
+            fetched = fetch_prices(config, store, progress=progress)
+    except SourceError as exc:
+        report.fetch_error = str(exc)
+        log.warning("kbgen: fetch failed (%s); building from the data already in the store", exc)
+        return
+    report.failed_tickers = dict(fetched.failed)
+
+
+def _publish(config: Config, report: UpdateReport) -> None:
+    from .publish import PublishError, publish
+
+    try:
+        published = publish(config)
+    except PublishError as exc:
+        report.publish_error = str(exc)
+        return
+    report.published_pages = published.pages
+    report.publish_seconds = published.seconds
+
+
+def run_demo(directory: Path, seed: int = 7, publish: bool = True, build_progress=None) -> tuple[Config, BuildReport, UpdateReport]:
+    """Init (when needed), simulate two years of market data, build the last months, publish."""
+    from .sources.demo import DEMO_SOURCE, simulate_market
+
+    config_path = directory / "kbgen.yml"
+    if not config_path.exists():
+        init_project(directory)
+    config = load_config(config_path)
+    end = _last_weekday(dt.date.today())
+    frame = simulate_market(config.securities, end=end, seed=seed)
+    with Store(config.store_path) as store:
+        store.upsert(frame, source=DEMO_SOURCE)
+    market = load_market(config)
+    sessions = market.sessions[-DEMO_SESSIONS_BUILT:]
+    built = build(config, sessions, market, progress=build_progress)
+    report = UpdateReport(build=built)
+    if publish:
+        _publish(config, report)
+    return config, built, report
+
+
+def _last_weekday(today: dt.date) -> dt.date:
+    while today.weekday() >= 5:
+        today -= dt.timedelta(days=1)
+    return today

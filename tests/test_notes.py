@@ -1,0 +1,226 @@
+"""Note builders: golden notes per type, hostile names, tags, links, no look-ahead.
+
+Regenerate the golden files deliberately with `KBGEN_UPDATE_GOLDENS=1 pytest tests/test_notes.py`
+and read the diff before keeping it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections import defaultdict
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kbgen.notes import build_notes
+from kbgen.notes.names import NameBook, safe_name
+from kbgen.render import Renderer
+from notes_fixtures import AS_OF, SESSIONS, make_config, make_context, make_day
+
+GOLDEN_DIR = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("KBGEN_UPDATE_GOLDENS") == "1"
+GOLDEN_NOTES = {
+    "daily": "Daily/2026-01-08.md",
+    "concept": "Concepts/Sector Rotation December 2025.md",
+    "sector": "Sectors/Information Technology.md",
+    "group": "Groups/Defense primes.md",
+    "stock": "Stocks/Northrop Grumman.md",
+    "home": "Home.md",
+    "thesis_impact": "Theses/Long NVIDIA.md",
+    "catalyst_movers": "Catalysts/Trump defense budget.md",
+}
+LINK = re.compile(r"(!?)\[\[([^\]|\\]+)(?:\\?\|[^\]]*)?\]\]")
+TAG = re.compile(r"^[A-Za-z0-9_/-]+$")
+HOSTILE = {"AAPL": "<script>x</script>", "NVDA": "A|B", "ORCL": "]]evil[[", "NET": "../etc",
+           "NOC": "AT&T", "LMT": "Berkshire Hathaway (BRK-B)", "GD": "#hash $money$ *x*"}
+
+
+PROJECT = Path("/kbgen-notes-test")  # nominal: building notes never touches the project folder
+
+
+def build(names=None, day=None, **ctx_overrides):
+    """Notes and charts for the fixture day; the common cases are built once per test session."""
+    if day is None and set(ctx_overrides) <= {"simulated"}:
+        return _build_cached(tuple(sorted((names or {}).items())), ctx_overrides.get("simulated", False))
+    ctx = make_context(make_config(PROJECT, names), **ctx_overrides)
+    return build_notes(day or make_day(), ctx, Renderer())
+
+
+@lru_cache(maxsize=None)
+def _build_cached(names: tuple, simulated: bool):
+    ctx = make_context(make_config(PROJECT, dict(names)), simulated=simulated)
+    return build_notes(make_day(), ctx, Renderer())
+
+
+def as_text(note) -> str:
+    meta = yaml.safe_dump(note.frontmatter, sort_keys=False, allow_unicode=True)
+    return f"---\n{meta}---\n{note.body}"
+
+
+@pytest.mark.parametrize("kind", sorted(GOLDEN_NOTES))
+def test_golden_notes(kind):
+    notes, _ = build()
+    note = next(n for n in notes if n.path == GOLDEN_NOTES[kind])
+    golden = GOLDEN_DIR / f"{kind}.md"
+    if UPDATE:
+        golden.write_text(as_text(note), encoding="utf-8")
+    assert as_text(note) == golden.read_text(encoding="utf-8"), f"{kind} differs from {golden}"
+
+
+def test_build_is_deterministic():
+    ctx = make_context(make_config(PROJECT))
+    notes_a, charts_a = build_notes(make_day(), ctx, Renderer())
+    notes_b, charts_b = build_notes(make_day(), ctx, Renderer())
+    assert notes_a == notes_b and charts_a == charts_b
+
+
+def link_targets(notes):
+    return {(bang, target) for n in notes for bang, target in LINK.findall(n.body)}
+
+
+def existing_names(notes, charts):
+    """Notes this build returns, plus the daily notes the context says exist or are being written."""
+    names = {Path(n.path).stem for n in notes} | {d.isoformat() for d in SESSIONS[:12]}
+    return names, {Path(c.path).name for c in charts}
+
+
+@pytest.mark.parametrize("names", [None, HOSTILE])
+def test_every_link_resolves(names):
+    notes, charts = build(names)
+    note_names, chart_files = existing_names(notes, charts)
+    for bang, target in link_targets(notes):
+        assert target in (chart_files if bang else note_names), f"unresolved link [[{target}]]"
+    assert chart_files == {t for bang, t in link_targets(notes) if bang}
+
+
+def test_hostile_names_are_shown_as_text():
+    notes, charts = build(HOSTILE)
+    names, _ = existing_names(notes, charts)
+    paths = [n.path for n in notes]
+    for path in paths:
+        assert ".." not in path and not any(part.startswith(".") for part in path.split("/"))
+        assert not re.search(r'[*"\\<>:|?#^\[\]]', path), path
+    assert "Stocks/scriptxscript.md" in paths
+    assert "Stocks/AB.md" in paths and "Stocks/evil.md" in paths and "Stocks/etc.md" in paths
+    assert "Stocks/Berkshire Hathaway (BRK-B).md" in paths and "Stocks/AT&T.md" in paths
+    body = "\n".join(n.body for n in notes)
+    assert "<script>" not in body and "]]evil[[" not in body and "$money$" not in body
+    assert "&lt;script&gt;x&lt;/script&gt;" in body
+    assert "AT&amp;T" in body
+    # a table row keeps its column count when a name holds a pipe
+    daily = next(n for n in notes if n.path.startswith("Daily/"))
+    row = next(line for line in daily.body.splitlines() if line.startswith("| [[AB"))
+    assert len(re.findall(r"(?<!\\)\|", row)) == 5
+    assert "[[AT&T|AT&amp;T]]" in body  # the label is escaped even when it matches the note name
+    assert "scriptxscript" in {n.frontmatter.get("title") for n in notes}
+
+
+def test_colliding_names_get_the_ticker():
+    notes, _ = build({"AAPL": "Apple", "NVDA": "Apple?", "ORCL": "Industrials", "NET": "home"})
+    paths = {n.path for n in notes}
+    assert {"Stocks/Apple.md", "Stocks/Apple (NVDA).md", "Stocks/Industrials (ORCL).md", "Stocks/home (NET).md"} <= paths
+    stems = [Path(p).stem.casefold() for p in paths if not p.startswith(("Theses/", "Catalysts/"))]
+    assert len(stems) == len(set(stems))
+
+
+def test_safe_name_rules():
+    assert safe_name("  ..hidden ") == "hidden"
+    assert safe_name("a/../b") == "a.b"
+    assert safe_name("???") == "Untitled"
+    book = NameBook(["Home"])
+    assert book.assign("stock", "HOME", "home", "HOME") == "home (HOME)"
+    assert book.assign("stock", "HOME", "ignored") == "home (HOME)"
+
+
+@pytest.mark.parametrize("names", [None, HOSTILE])
+def test_tags_and_properties_are_valid(names):
+    notes, _ = build(names, simulated=True)
+    types = defaultdict(set)
+    for note in notes:
+        if note.owned_by_researcher:
+            assert note.frontmatter == {}
+            continue
+        meta = note.frontmatter
+        assert isinstance(meta["tags"], list) and meta["tags"]
+        for tag in meta["tags"]:
+            assert TAG.match(tag) and not tag.replace("/", "").isdigit(), tag
+        assert meta["title"] and isinstance(meta["date"], str)
+        dt.date.fromisoformat(meta["date"])
+        assert meta["kbgen"] == {"as_of": "2026-01-08", "source": "demo", "version": "0.1.0", "simulated": True}
+        for key, value in meta.items():
+            types[key].add(type(value))
+    assert all(len(kinds) == 1 for kinds in types.values()), types
+
+
+def test_bodies_have_h1_callout_and_no_accidental_headings():
+    notes, _ = build(HOSTILE, simulated=True)
+    for note in notes:
+        lines = note.body.splitlines()
+        if not note.owned_by_researcher:
+            assert lines[0].startswith("# "), note.path
+        assert "> [!warning] Simulated data" in note.body, note.path
+        assert not [line for line in lines if re.match(r"#[^#\s]", line)], note.path
+        assert note.body.count("<!-- kbgen:begin ") == note.body.count("<!-- kbgen:end ")
+
+
+def test_real_data_has_no_simulated_callout():
+    notes, _ = build()
+    assert not any("Simulated data" in n.body for n in notes)
+
+
+def test_previous_and_next_come_only_from_daily_dates():
+    upto = tuple(d for d in SESSIONS if d <= AS_OF and d != dt.date(2026, 1, 7))
+    notes, _ = build(daily_dates=upto)
+    daily = next(n for n in notes if n.path == "Daily/2026-01-08.md").body
+    assert "[[2026-01-06]] ← previous" in daily and "next session → not yet" in daily
+    assert "[[2026-01-07]]" not in daily and "[[2026-01-09]]" not in daily
+    notes, _ = build(daily_dates=SESSIONS)
+    daily = next(n for n in notes if n.path == "Daily/2026-01-08.md").body
+    assert "next session → [[2026-01-09]]" in daily
+
+
+def test_thesis_history_has_one_row_per_session_and_no_future():
+    config = make_config(PROJECT)
+    base = make_context(config)
+    future = base.impact_history["Long NVIDIA"][0][1]
+    history = {"Long NVIDIA": (*base.impact_history["Long NVIDIA"], (dt.date(2026, 1, 9), future))}
+    notes, _ = build_notes(make_day(), replace(base, impact_history=history), Renderer())
+    thesis = next(n for n in notes if n.path == "Theses/Long NVIDIA.md")
+    assert thesis.owned_by_researcher
+    dates = re.findall(r"^\| \[\[(\d{4}-\d\d-\d\d)", thesis.body, re.M)
+    assert dates == ["2026-01-08", "2026-01-07", "2026-01-06"]
+
+
+def test_no_episode_no_concept_note():
+    notes, charts = build(day=make_day(episode=False))
+    assert not any(n.path.startswith("Concepts/") for n in notes)
+    assert "Sector Rotation" not in "".join(n.body for n in notes)
+    assert {Path(c.path).name for c in charts} == {"sectors-2026-01-08.svg", "rotation-2026-01-08.svg"}
+
+
+def test_concept_states_timing_and_sample_sizes():
+    notes, _ = build()
+    concept = next(n for n in notes if n.path.startswith("Concepts/")).body
+    assert "Money is rotating out of [[Magnificent 7]] and [[Information Technology]] into" in concept
+    assert "started late December 2025" in concept and "accelerated the first week of January 2026" in concept
+    assert "too few cases (N = 3" in concept and "7 of 12 (58%)" in concept
+    assert "### Your notes" in concept.split("<!-- kbgen:end drivers -->")[1].split("<!-- kbgen:begin")[0]
+
+
+def test_ended_episode_says_so():
+    day = make_day()
+    day = replace(day, episode=replace(day.episode, end=dt.date(2026, 1, 6)))
+    notes, _ = build(day=day)
+    concept = next(n for n in notes if n.path.startswith("Concepts/")).body
+    assert "Money rotated out of" in concept and "Ended on 2026-01-06" in concept and "after 10 sessions" in concept
+
+
+def test_stock_notes_only_for_stocks_with_data_or_moving():
+    notes, _ = build(tickers_with_data=frozenset({"AAPL", "NOC", "LMT", "GD", "NET", "NVDA", "SPY"}))
+    stocks = {n.path for n in notes if n.path.startswith("Stocks/")}
+    assert "Stocks/Oracle.md" not in stocks and "Stocks/ExxonMobil.md" not in stocks
+    assert "Stocks/Apple.md" in stocks
