@@ -40,3 +40,23 @@ def fake_yahoo(_fake_yahoo_server, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     _fake_yahoo_server.reset()
     return _fake_yahoo_server
+
+
+# --- a kbgen project filled with simulated prices -------------------------------------------
+
+DEMO_END = __import__("datetime").date(2026, 1, 30)
+
+
+@pytest.fixture
+def demo_project(tmp_path):
+    """A project made by `kbgen init` whose store holds 300 simulated sessions ending DEMO_END."""
+    from kbgen.config import load_config
+    from kbgen.project import init_project
+    from kbgen.sources.demo import DEMO_SOURCE, simulate_market
+    from kbgen.store import Store
+
+    init_project(tmp_path)
+    config = load_config(tmp_path / "kbgen.yml")
+    with Store(config.store_path) as store:
+        store.upsert(simulate_market(config.securities, end=DEMO_END, sessions=300), DEMO_SOURCE)
+    return config
