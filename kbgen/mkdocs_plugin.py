@@ -1,0 +1,478 @@
+"""MkDocs plugin `kbgen`: publishes an Obsidian vault where mkdocs-obsidian-bridge leaves gaps.
+
+The bridge turns ordinary `[[wikilinks]]` into markdown links. Before it runs, this plugin rewrites
+what it gets wrong (DESIGN.md section 6) into reference-style links the bridge leaves alone:
+
+- names whose case differs from the file (`[[apple]]` for `Apple.md`; Obsidian ignores case),
+- image widths `![[chart.svg|300]]` (and `|300x200`),
+- note embeds `![[Other Note]]`, published as a plain link to the note,
+- block references `[[Note#^id]]`, published as a link to the note (the `^id` markers are hidden),
+- relative markdown links such as `[x](../Stocks/Apple.md)`, which the bridge reports as errors.
+
+It also orders the navigation (Home, latest day, Concepts, Sectors, Groups, Stocks, Theses,
+Catalysts, Daily newest first), makes Home the site's front page, adds a generated tags index,
+appends a "Linked from" section computed from the vault's link graph, and logs a warning (fatal
+under `--strict`) for every wikilink that matches no note and every `[[` left in a page's HTML.
+Code blocks and inline code are never touched.
+"""
+from __future__ import annotations
+
+import html
+import logging
+import os
+import posixpath
+import re
+import urllib.parse
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
+
+import yaml
+from markdown.extensions.toc import slugify_unicode
+from mkdocs.config import base
+from mkdocs.config import config_options as co
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.nav import Link, Navigation
+from mkdocs.structure.pages import Page
+
+log = logging.getLogger("mkdocs.plugins.kbgen")
+
+# Files Obsidian links to without an extension are notes; these extensions are linked as-is.
+ATTACHMENT_EXTENSIONS = frozenset(
+    "png jpg jpeg gif bmp svg webp mp3 webm wav m4a ogg 3gp flac mp4 ogv mov mkv pdf".split()
+)
+SECTION_ORDER = ("Concepts", "Sectors", "Groups", "Stocks", "Theses", "Catalysts", "Daily")
+DAILY_FOLDER = "Daily"
+HOME_NOTE = "Home.md"
+TAGS_PAGE = "tags.md"
+REF_PREFIX = "kbgen-link-"
+GROUP_ABOVE = 40  # a nav section with more notes than this is split into groups
+DEFAULT_SLUGIFY = partial(slugify_unicode, separator="-")  # MkDocs' and the bridge's default
+
+WIKILINK = re.compile(r"(?P<embed>!?)\[\[(?P<inner>[^\[\]\n]+?)\]\]")
+MARKDOWN_LINK = re.compile(
+    r"(?P<bang>!?)\[(?P<label>[^\[\]\n]*)\]\((?P<url>[^()\s<>]+)(?P<title>\s+\"[^\"\n]*\")?\)"
+)
+# Fenced blocks (``` or ~~~, unclosed ones run to the end) and inline code spans.
+CODE = re.compile(
+    r"^[ \t]*(?P<fence>`{3,}|~{3,})[^\n]*\n.*?(?:^[ \t]*(?P=fence)[`~]*[ \t]*$|\Z)"
+    r"|(?P<ticks>`+)(?!`).+?(?<!`)(?P=ticks)(?!`)",
+    re.MULTILINE | re.DOTALL,
+)
+HEADING_1 = re.compile(r"^#[ \t]+(?P<text>.+?)[ \t#]*$", re.MULTILINE)
+# Obsidian block ids: " ^id" ending a line, or alone on the line after a list or table.
+BLOCK_ID = re.compile(r"(?:[ \t]+|^)\^[A-Za-z0-9-]+[ \t]*$", re.MULTILINE)
+WIDTH = re.compile(r"^(?P<width>\d+)(?:x(?P<height>\d+))?$")
+DATE_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+HTML_CODE = re.compile(r"<(?P<tag>pre|code)\b.*?</(?P=tag)>", re.DOTALL | re.IGNORECASE)
+FRONTMATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?)^(?:---|\.\.\.)[ \t]*$\n?", re.MULTILINE | re.DOTALL)
+
+
+# --- markdown text outside code ---------------------------------------------------------------
+
+def map_outside_code(markdown: str, transform: Callable[[str], str]) -> str:
+    """Apply `transform` to every stretch of `markdown` that is not code; code is kept verbatim."""
+    pieces, position = [], 0
+    for match in CODE.finditer(markdown):
+        pieces.append(transform(markdown[position:match.start()]))
+        pieces.append(match.group(0))
+        position = match.end()
+    pieces.append(transform(markdown[position:]))
+    return "".join(pieces)
+
+
+def strip_code(markdown: str) -> str:
+    return CODE.sub("", markdown)
+
+
+# --- wikilinks and resolution -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WikiLink:
+    """One `[[target#fragment|label]]`; `escaped_pipe` when written `\\|` (inside a table)."""
+
+    target: str
+    fragment: str = ""
+    label: str | None = None
+    embed: bool = False
+    escaped_pipe: bool = False
+
+    @classmethod
+    def parse(cls, inner: str, embed: bool = False) -> WikiLink:
+        label, escaped = None, False
+        if "|" in inner:
+            inner, label = inner.split("|", 1)
+            escaped = inner.endswith("\\")
+            inner = inner.removesuffix("\\")
+        target, _, fragment = inner.partition("#")
+        return cls(target.strip(), fragment.strip(), label, embed, escaped)
+
+    @property
+    def is_block_ref(self) -> bool:
+        return self.fragment.startswith("^")
+
+
+class VaultIndex:
+    """The vault's files by name, resolving link targets the way Obsidian does.
+
+    A target is matched, ignoring case, against file paths that end with it (`Apple` or
+    `Stocks/Apple`, `.md` added when it names no attachment); among several matches the one with
+    the shortest path relative to the linking note wins, as in Obsidian and the bridge.
+    """
+
+    def __init__(self, src_uris: Iterable[str]):
+        self.by_name: dict[str, list[str]] = defaultdict(list)
+        for uri in src_uris:
+            self.by_name[posixpath.basename(uri).lower()].append(uri)
+
+    def resolve(self, target: str, from_uri: str, ignore_case: bool = True) -> str | None:
+        """src_uri of the file `target` links to from the note `from_uri`, or None."""
+        target = target.replace("\\", "/").strip("/")
+        if not target:
+            return None
+        extension = posixpath.splitext(target)[1].lower().lstrip(".")
+        names = [target] if extension in ATTACHMENT_EXTENSIONS | {"md"} else [target + ".md", target]
+        for name in names:
+            if found := self._best(name, from_uri, ignore_case):
+                return found
+        return None
+
+    def _best(self, path: str, from_uri: str, ignore_case: bool) -> str | None:
+        def matches(uri: str) -> bool:
+            if ignore_case:
+                return ("/" + uri.lower()).endswith("/" + path.lower())
+            return ("/" + uri).endswith("/" + path)
+
+        candidates = [uri for uri in self.by_name.get(posixpath.basename(path).lower(), ()) if matches(uri)]
+        if not candidates:
+            return None
+        here = posixpath.dirname(from_uri) or "."
+        return min(candidates, key=lambda uri: (len(posixpath.relpath(uri, here).split("/")), uri))
+
+
+def relative_url(target_uri: str, from_uri: str, fragment: str = "") -> str:
+    """Percent-encoded path from the note `from_uri` to `target_uri`, plus `#fragment`."""
+    path = posixpath.relpath(target_uri, posixpath.dirname(from_uri) or ".")
+    return urllib.parse.quote(path) + (f"#{fragment}" if fragment else "")
+
+
+@dataclass
+class Rewrite:
+    """Result of rewriting one page: the new markdown and the wikilinks that match no note."""
+
+    markdown: str
+    unresolved: list[str] = field(default_factory=list)
+
+
+def rewrite_markdown(
+    markdown: str, page_uri: str, index: VaultIndex, slugify: Callable[[str], str] = DEFAULT_SLUGIFY
+) -> Rewrite:
+    """Rewrite the Obsidian forms the bridge mishandles into reference-style links.
+
+    Links the bridge resolves itself (exact-case names) are left for it; so are links to nothing,
+    which are returned in `unresolved` (the bridge and MkDocs also warn about them).
+    """
+    references: list[str] = []
+    unresolved: list[str] = []
+
+    def reference(url: str) -> str:
+        references.append(url)
+        return f"{REF_PREFIX}{len(references)}"
+
+    def wikilink(match: re.Match) -> str:
+        link = WikiLink.parse(match["inner"], embed=bool(match["embed"]))
+        target = index.resolve(link.target, page_uri)
+        if target is None:
+            if link.target:
+                unresolved.append(match.group(0))
+            return match.group(0)
+        is_note = target.endswith(".md")
+        width = WIDTH.match(link.label or "") if link.embed and not is_note else None
+        needs_us = (
+            width is not None
+            or (link.embed and is_note)
+            or link.is_block_ref
+            or (link.fragment and link.label is None)  # the bridge would show "Note#Heading"
+            or index.resolve(link.target, page_uri, ignore_case=False) is None
+        )
+        if not needs_us:
+            return match.group(0)
+        fragment = "" if link.is_block_ref or not link.fragment else slugify(link.fragment)
+        ref = reference(relative_url(target, page_uri, fragment))
+        if width is not None:
+            size = f'width="{width["width"]}"' + (f' height="{width["height"]}"' if width["height"] else "")
+            return f"![{_escape_label(posixpath.basename(link.target))}][{ref}]{{ {size} }}"
+        if link.embed and not is_note:
+            return f"![{_escape_label(link.label or posixpath.basename(link.target))}][{ref}]"
+        return f"[{_escape_label(link.label or _default_label(link))}][{ref}]"
+
+    def relative_link(match: re.Match) -> str:
+        target = _relative_target(match["url"], page_uri, index)
+        if target is None:
+            return match.group(0)
+        ref = reference(target)
+        return f"{match['bang']}[{match['label']}][{ref}]"
+
+    def transform(text: str) -> str:
+        return BLOCK_ID.sub("", MARKDOWN_LINK.sub(relative_link, WIKILINK.sub(wikilink, text)))
+
+    rewritten = map_outside_code(markdown, transform)
+    if references:
+        definitions = "\n".join(f"[{REF_PREFIX}{n}]: {url}" for n, url in enumerate(references, 1))
+        rewritten = f"{rewritten.rstrip()}\n\n{definitions}\n"
+    return Rewrite(rewritten, unresolved)
+
+
+def _default_label(link: WikiLink) -> str:
+    """What Obsidian shows for a link without alias: the name, then ' > heading' if any."""
+    name = posixpath.basename(link.target)
+    if link.fragment and not link.is_block_ref:
+        return f"{name} > {link.fragment}"
+    return name
+
+
+def _escape_label(text: str) -> str:
+    return re.sub(r"([\[\]\\`*_])", r"\\\1", text)
+
+
+def _relative_target(url: str, page_uri: str, index: VaultIndex) -> str | None:
+    """The url re-pointed at an existing vault file, if `url` is a relative link to one."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme or parts.netloc or not parts.path or parts.path.startswith("/"):
+        return None
+    path = urllib.parse.unquote(parts.path)
+    if posixpath.splitext(path)[1].lower().lstrip(".") not in ATTACHMENT_EXTENSIONS | {"md"}:
+        return None
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(page_uri), path))
+    if target.startswith("../") or target not in index.by_name.get(posixpath.basename(target).lower(), ()):
+        return None
+    return url
+
+
+def outgoing_links(markdown: str, page_uri: str, index: VaultIndex) -> set[str]:
+    """src_uris of the notes this note links to (wikilinks, note embeds, relative markdown links)."""
+    text = strip_code(markdown)
+    targets = {index.resolve(WikiLink.parse(m["inner"]).target, page_uri) for m in WIKILINK.finditer(text)}
+    for match in MARKDOWN_LINK.finditer(text):
+        if _relative_target(match["url"], page_uri, index):
+            path = urllib.parse.unquote(urllib.parse.urlsplit(match["url"]).path)
+            targets.add(posixpath.normpath(posixpath.join(posixpath.dirname(page_uri), path)))
+    return {t for t in targets if t and t.endswith(".md") and t != page_uri}
+
+
+def leftover_wikilinks(page_html: str) -> list[str]:
+    """`[[...]]` text left in rendered HTML outside <pre> and <code>."""
+    text = HTML_CODE.sub("", page_html)
+    return [m.group(0) for m in re.finditer(r"\[\[[^\]\n]{0,200}\]?\]?", text)]
+
+
+# --- notes: titles, navigation, backlinks -----------------------------------------------------
+
+@dataclass(frozen=True)
+class Note:
+    uri: str
+    title: str
+    links: frozenset[str]
+
+    @property
+    def is_daily(self) -> bool:
+        return self.uri.startswith(f"{DAILY_FOLDER}/") and bool(DATE_NAME.match(self.stem))
+
+    @property
+    def stem(self) -> str:
+        return posixpath.splitext(posixpath.basename(self.uri))[0]
+
+    @property
+    def nav_title(self) -> str:
+        return self.stem if self.is_daily else self.title
+
+
+def split_frontmatter(source: str) -> tuple[dict, str]:
+    match = FRONTMATTER.match(source)
+    if not match:
+        return {}, source
+    try:
+        meta = yaml.safe_load(match["yaml"]) or {}
+    except yaml.YAMLError:
+        meta = {}
+    return (meta if isinstance(meta, dict) else {}), source[match.end():]
+
+
+def note_title(meta: dict, body: str, stem: str) -> str:
+    """Plain-text title: frontmatter `title`, else the first H1, else the file name."""
+    title = meta.get("title")
+    if not isinstance(title, str) or not title.strip():
+        heading = HEADING_1.search(strip_code(body))
+        title = heading["text"] if heading else stem
+    title = WIKILINK.sub(lambda m: WikiLink.parse(m["inner"]).label or WikiLink.parse(m["inner"]).target, title)
+    return " ".join(html.unescape(title).split())
+
+
+def html_text(text: str) -> str:
+    """Plain text made safe for Material's templates, which print titles unescaped."""
+    return html.escape(text, quote=False)
+
+
+def build_nav(notes: Iterable[Note], extra_pages: Iterable[tuple[str, str]] = ()) -> list:
+    """An mkdocs `nav` list: Home, the ordered sections (Daily newest first), other folders, root notes.
+
+    Titles are HTML-escaped since Material renders nav titles as HTML.
+    """
+    notes = sorted(notes, key=lambda n: n.uri)
+    tree: dict = {}
+    home: list = []
+    root_notes: list = []
+    for note in notes:
+        entry = {html_text(note.nav_title): note.uri}
+        folder, _, _ = note.uri.rpartition("/")
+        if not folder:
+            (home if note.uri == HOME_NOTE else root_notes).append((note, entry))
+            continue
+        node = tree
+        for part in folder.split("/"):
+            node = node.setdefault(part, {})
+        node.setdefault("", []).append((note, entry))
+    ranked = sorted(tree, key=lambda f: (SECTION_ORDER.index(f) if f in SECTION_ORDER else len(SECTION_ORDER), f.lower()))
+    nav = [entry for _, entry in home]
+    nav += [{html_text(folder): _section_items(tree[folder], newest_first=folder == DAILY_FOLDER)} for folder in ranked]
+    nav += [entry for _, entry in sorted(root_notes, key=lambda item: item[0].nav_title.lower())]
+    nav += [{html_text(title): uri} for title, uri in extra_pages]
+    return nav
+
+
+def _section_items(node: dict, newest_first: bool) -> list:
+    own = sorted(node.get("", []), key=lambda item: item[0].nav_title.lower(), reverse=newest_first)
+    if len(own) > GROUP_ABOVE:
+        own = _grouped(own)
+    subsections = [
+        {html_text(name): _section_items(child, newest_first)}
+        for name, child in sorted(((k, v) for k, v in node.items() if k), key=lambda kv: kv[0].lower())
+    ]
+    return [entry for _, entry in own] + subsections
+
+
+def _grouped(items: list) -> list:
+    """Long sections split into collapsible groups: daily notes by month, others by first letter.
+
+    Material renders a section's whole item list on each of its pages, so a flat section of N
+    notes costs N^2; with groups (and navigation.prune) a page renders only its own group.
+    """
+    groups: dict[str, list] = {}
+    for note, entry in items:
+        if note.is_daily:
+            key = note.stem[:7]
+        else:
+            first = note.nav_title[:1].upper()
+            key = first if first.isalpha() else "#"
+        groups.setdefault(key, []).append(entry)
+    return [(None, {html_text(key): entries}) for key, entries in groups.items()]
+
+
+def backlinks(notes: Iterable[Note]) -> dict[str, list[Note]]:
+    """For each note, the notes linking to it, sorted by title."""
+    linked_from: dict[str, list[Note]] = defaultdict(list)
+    for note in notes:
+        for target in note.links:
+            linked_from[target].append(note)
+    return {uri: sorted(sources, key=lambda n: (n.nav_title.lower(), n.uri)) for uri, sources in linked_from.items()}
+
+
+def linked_from_section(sources: list[Note], page_uri: str) -> str:
+    """Markdown for the "Linked from" list, with links relative to `page_uri`."""
+    items = "\n".join(
+        f"- [{_escape_label(html_text(s.nav_title))}]({relative_url(s.uri, page_uri)})" for s in sources
+    )
+    return f"\n\n## Linked from\n\n{items}\n"
+
+
+# --- the plugin -------------------------------------------------------------------------------
+
+class KbgenPluginConfig(base.Config):
+    home = co.Type(str, default=HOME_NOTE)
+    tags_page = co.Type(bool, default=True)
+    backlinks = co.Type(bool, default=True)
+
+
+class KbgenPlugin(BasePlugin[KbgenPluginConfig]):
+    """See the module docstring; state is rebuilt on every build (serve rebuilds included)."""
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        toc = config.mdx_configs.get("toc", {})
+        self.slugify = partial(toc.get("slugify", slugify_unicode), separator=toc.get("separator", "-"))
+        self.index = VaultIndex(())
+        self.notes: dict[str, Note] = {}
+        self.linked_from: dict[str, list[Note]] = {}
+        self.problems: list[str] = []
+        self.pages_rendered = 0
+        return config
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        pages = [f for f in files.documentation_pages() if f.abs_src_path]
+        self.index = VaultIndex(f.src_uri for f in files if f.abs_src_path and not f.inclusion.is_excluded())
+        self.notes = {f.src_uri: self._read_note(f) for f in pages if not f.inclusion.is_excluded()}
+        self.linked_from = backlinks(self.notes.values()) if self.config.backlinks else {}
+        self._make_home_the_front_page(files)
+        extra = []
+        if self.config.tags_page and TAGS_PAGE not in files.src_uris:
+            files.append(self._tags_page(config))
+            extra.append(("Tags", TAGS_PAGE))
+        if config.nav is None:
+            config.nav = build_nav(self.notes.values(), extra)
+        return files
+
+    def _read_note(self, file: File) -> Note:
+        meta, body = split_frontmatter(file.content_string)
+        title = note_title(meta, body, file.name)
+        return Note(file.src_uri, title, frozenset(outgoing_links(body, file.src_uri, self.index)))
+
+    def _make_home_the_front_page(self, files: Files) -> None:
+        home = files.get_file_from_path(self.config.home)
+        if home is None or files.get_file_from_path("index.md") or files.get_file_from_path("README.md"):
+            return
+        home.dest_uri = "index.html"
+        for cached in ("url", "abs_dest_path"):
+            home.__dict__.pop(cached, None)
+
+    def _tags_page(self, config: MkDocsConfig) -> File:
+        page = File.generated(config, TAGS_PAGE, content="# Tags\n\n<!-- material/tags -->\n")
+        # obsidian-bridge needs a path on disk for every page it sees; this one is never read.
+        page.abs_src_path = os.path.join(config.docs_dir, TAGS_PAGE)
+        return page
+
+    def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
+        dailies = sorted((n for n in self.notes.values() if n.is_daily), key=lambda n: n.stem)
+        home = files.get_file_from_path(self.config.home)
+        if dailies and nav.items and home is not None and nav.items[0] is home.page:
+            latest = files.get_file_from_path(dailies[-1].uri)
+            nav.items.insert(1, Link(f"Latest: {dailies[-1].stem}", latest.url))
+        return nav
+
+    @event_priority(50)  # before obsidian-bridge, so it never sees the forms it gets wrong
+    def _rewrite_obsidian_forms(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        uri = page.file.src_uri
+        if isinstance(page.meta.get("title"), str):
+            page.meta["title"] = html_text(page.meta["title"])
+        result = rewrite_markdown(markdown, uri, self.index, self.slugify)
+        for link in result.unresolved:
+            self._problem(f"{uri}: {link} matches no note or file in the vault; create it or correct the link")
+        return result.markdown
+
+    @event_priority(-50)  # after obsidian-bridge: these links are already plain markdown
+    def _append_backlinks(self, markdown: str, *, page: Page, **kwargs) -> str:
+        sources = self.linked_from.get(page.file.src_uri)
+        return markdown + linked_from_section(sources, page.file.src_uri) if sources else markdown
+
+    on_page_markdown = CombinedEvent(_rewrite_obsidian_forms, _append_backlinks)
+
+    def on_page_content(self, html_content: str, *, page: Page, **kwargs) -> str:
+        self.pages_rendered += 1
+        for leftover in leftover_wikilinks(html_content):
+            self._problem(f"{page.file.src_uri}: unconverted wikilink {leftover} in the published page")
+        return html_content
+
+    def _problem(self, message: str) -> None:
+        self.problems.append(message)
+        log.warning(message)
