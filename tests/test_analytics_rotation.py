@@ -212,3 +212,27 @@ def test_window_returns_shape_matches_panel():
     adj = pd.DataFrame({"A": [1.0, 2.0, 3.0]}, index=pd.bdate_range("2024-01-01", periods=3))
     returns = window_returns(adj)
     assert returns["1D"]["A"].tolist()[1:] == [1.0, 0.5] and np.isnan(returns["1D"]["A"].iloc[0])
+
+
+def test_a_second_flip_after_an_episode_ended_is_a_new_episode():
+    # flip at 150, reversal at 185 (the first episode ends ~205), flat from 215, same flip again at 260
+    n = 320
+    index = pd.bdate_range("2024-01-02", periods=n)
+    rng = np.random.default_rng(3)
+    regime = np.ones(n)
+    regime[151:186], regime[186:215], regime[215:261], regime[261:] = -1, 1, 0.3, -1
+    closes = {}
+    for ticker in (*OLD_LEADERS, *NEW_LEADERS):
+        direction = regime if ticker in OLD_LEADERS else -regime
+        drift = 0.004 * direction + rng.normal(0, 0.001, n)
+        drift[0] = 0
+        closes[ticker] = 100 * np.cumprod(1 + drift)
+    closes["SPY"] = closes["RSP"] = closes["QQQ"] = 100 * np.cumprod(1 + np.r_[0, rng.normal(0, 0.001, n - 1)])
+    az = make_analyzer(closes, index)
+    day = az.day(index[290].date())
+    first = next(e for e in day.past_episodes if e.start == index[150].date())
+    assert first.end is not None and first.end < index[230].date()
+    current = day.episode
+    assert current is not None and current.ongoing and current is not first
+    assert first.end <= current.start and current.start >= index[255].date()
+    assert {leg.ticker for leg in current.into} == set(NEW_LEADERS)

@@ -5,29 +5,36 @@ group of one ETF is that ETF). A leg's return over a span is the mean of its mem
 over that span (buy-and-hold, equal weight at the span's start); its excess is that minus the
 benchmark's return over the same span.
 
-Detection at session t, with L = rotation_lookback_sessions and R = rotation_recent_sessions:
+Detection at session t, with L = rotation_lookback_sessions and each recent window R in
+recent_windows(rotation_recent_sessions) (10, 15 and 21 sessions for the default 15: a flip can
+show over two weeks or a month, and one window alone misses it):
 
 * prior excess over [t-R-L, t-R] and recent excess over [t-R, t] for every leg with data;
-* rho = Spearman rank correlation of the two (pandas ranks, then Pearson on the ranks);
+* rho = Spearman rank correlation of the two (average ranks, then Pearson on the ranks);
 * rho <= RANK_CORRELATION_THRESHOLD (-0.3: with ~20 legs that is a clear reversal of the order,
-  not noise around zero) means leadership changed;
-* out_of = legs ranked in the top half before, bottom half now, and behind the benchmark now;
-  into = bottom half before, top half now, ahead of the benchmark now;
+  not noise around zero) means leadership changed; the window with the most negative rho is kept;
+* out_of = legs ranked in the top half before and ahead of the benchmark then, bottom half now
+  and behind it now; into = the mirror image (a leg that lagged all quarter was no leader);
 * spread(d) = mean return of `into` legs minus mean return of `out_of` legs from the base
   t-R-L to d; start = its trough over [t-R-L, t]; size = spread(as-of) - spread(start);
   accelerated week = the 5-session span after the start with the largest spread gain;
-  end = the first session after the detection at which the spread has given back more than
-  half of its peak gain since the start (None while that has not happened).
+  end = the first session after the episode's first detection at which the spread has given
+  back more than half of its peak gain since the start (None while that has not happened).
 
-History is scanned at every session (each detection uses rows up to its own session only, so
-adding later rows never changes earlier detections); consecutive detections with overlapping
-spans and the same direction of flow are one episode, described by its clearest detection.
+Episodes (scan()): detections in session order; one joins the latest episode when that episode
+has not ended by the detection's session and the flow keeps its direction (more legs stay on
+their side than switch sides); otherwise it opens a new episode whose start is the spread's
+trough on or after the previous episode's end, so an ended episode is never revived and a
+second flip in the same direction is a new episode. A detection whose trough is its own
+session (no gain yet) opens nothing. Each episode is described by its clearest detection (most
+negative rho). Every step uses rows up to the detection's own session only, so adding later rows
+never changes earlier episodes.
 """
 from __future__ import annotations
 
 import datetime as dt
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -37,6 +44,8 @@ from ..model import Episode, FlowLeg
 RANK_CORRELATION_THRESHOLD = -0.3
 ACCELERATION_SESSIONS = 5
 MIN_LEGS = 4
+RECENT_WINDOW_SCALES = (2 / 3, 1.0, 1.4)  # 10, 15 and 21 sessions for the default 15
+MIN_RECENT_SESSIONS = 3
 CURRENT_WITHIN_SESSIONS = 63   # an episode last seen within a quarter is still "the current one"
 
 
@@ -103,8 +112,27 @@ class LegPrices:
         return legs - (self.benchmark_values[last] / self.benchmark_values[base] - 1)
 
 
+def recent_windows(recent: int) -> tuple[int, ...]:
+    """The recent-window lengths tried at each session: the configured one and two neighbours."""
+    return tuple(sorted({max(MIN_RECENT_SESSIONS, round(recent * scale)) for scale in RECENT_WINDOW_SCALES}))
+
+
+def descending_ranks(values: np.ndarray) -> np.ndarray:
+    """Rank 1 = largest; tied values share the mean of their ranks (as pandas' default)."""
+    _, inverse, counts = np.unique(-values, return_inverse=True, return_counts=True)
+    last = np.cumsum(counts)
+    return ((last - counts + 1 + last) / 2)[inverse]
+
+
+def rank_correlation(prior_rank: np.ndarray, now_rank: np.ndarray) -> float:
+    """Pearson correlation of two rank vectors (= Spearman); NaN when one has no spread."""
+    a, b = prior_rank - prior_rank.mean(), now_rank - now_rank.mean()
+    scale = np.sqrt((a @ a) * (b @ b))
+    return float(a @ b / scale) if scale > 0 else float("nan")
+
+
 def detect_at(prices: LegPrices, position: int, lookback: int, recent: int) -> Detection | None:
-    """A leadership change detected at `position`, using sessions up to it only."""
+    """A leadership change detected at `position` with one recent window, using sessions up to it only."""
     pivot, base = position - recent, position - recent - lookback
     if base < 0 or prices.benchmark_values is None or not prices.legs:
         return None
@@ -112,19 +140,24 @@ def detect_at(prices: LegPrices, position: int, lookback: int, recent: int) -> D
     usable = np.flatnonzero(np.isfinite(prior) & np.isfinite(now))
     if usable.size < MIN_LEGS:
         return None
-    prior_rank = pd.Series(prior[usable]).rank(ascending=False).to_numpy()
-    now_rank = pd.Series(now[usable]).rank(ascending=False).to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rho = float(np.corrcoef(prior_rank, now_rank)[0, 1])   # NaN when one side has no spread
+    prior_rank, now_rank = descending_ranks(prior[usable]), descending_ranks(now[usable])
+    rho = rank_correlation(prior_rank, now_rank)
     if not rho <= RANK_CORRELATION_THRESHOLD:
         return None
     half = usable.size / 2
-    out_of = tuple(int(i) for i, p, n, x in zip(usable, prior_rank, now_rank, now[usable]) if p <= half < n and x < 0)
-    into = tuple(int(i) for i, p, n, x in zip(usable, prior_rank, now_rank, now[usable]) if n <= half < p and x > 0)
+    ranked = list(zip(usable, prior_rank, now_rank, prior[usable], now[usable]))
+    out_of = tuple(int(i) for i, p, n, before, after in ranked if p <= half < n and before > 0 > after)
+    into = tuple(int(i) for i, p, n, before, after in ranked if n <= half < p and before < 0 < after)
     if not out_of or not into:
         return None
     spread = _spread(prices, base, position, into, out_of)
     return Detection(position, base, base + int(np.nanargmin(spread)), into, out_of, rho)
+
+
+def clearest_at(prices: LegPrices, position: int, lookback: int, windows: tuple[int, ...]) -> Detection | None:
+    """The detection with the most negative rho among the recent windows (None when none flips)."""
+    found = [d for d in (detect_at(prices, position, lookback, r) for r in windows) if d is not None]
+    return min(found, key=lambda d: d.rho, default=None)
 
 
 def _spread(prices: LegPrices, base: int, last: int, into, out_of) -> np.ndarray:
@@ -134,54 +167,97 @@ def _spread(prices: LegPrices, base: int, last: int, into, out_of) -> np.ndarray
         return np.nanmean(paths[:, list(into)], axis=1) - np.nanmean(paths[:, list(out_of)], axis=1)
 
 
-def scan(prices: LegPrices, lookback: int, recent: int) -> list[Detection]:
-    """Detections at every session of the whole panel."""
-    found = (detect_at(prices, p, lookback, recent) for p in range(len(prices.sessions)))
-    return [d for d in found if d is not None]
+@dataclass(frozen=True)
+class Run:
+    """The detections of one episode, oldest first; `floor` is the end of the episode before it."""
+
+    detections: tuple[Detection, ...]
+    floor: int | None
+
+    @property
+    def first(self) -> int:
+        return self.detections[0].position
+
+    @property
+    def clearest(self) -> Detection:
+        return min(self.detections, key=lambda d: (d.rho, -d.position))
+
+    def until(self, as_of: int) -> "Run":
+        return Run(tuple(d for d in self.detections if d.position <= as_of), self.floor)
+
+    def end(self, prices: LegPrices, as_of: int) -> int | None:
+        """Session at which the episode ended, as seen on `as_of` (None while it runs)."""
+        return _fade(prices, self.clearest, self.first, as_of)[1]
 
 
-def _grouped(detections: list[Detection]) -> list[tuple[Detection, int, int]]:
-    """(clearest detection, first and last detection positions) per episode, oldest first.
+def _fade(prices: LegPrices, detection: Detection, confirmed: int, as_of: int) -> tuple[np.ndarray, int | None]:
+    """(spread gain since the start for sessions base..as_of, session of the end or None).
 
-    A detection continues the previous run when its span [start, position] overlaps the run's
-    last detection and the flow has the same direction (it shares an `into` and an `out_of`
-    leg); each run is one episode, described by its clearest detection (the most negative rho).
-    """
-    runs: list[list[Detection]] = []
-    for detection in sorted(detections, key=lambda d: d.position):
-        if runs and _continues(runs[-1][-1], detection):
-            runs[-1].append(detection)
-        else:
-            runs.append([detection])
-    return [(min(run, key=lambda d: (d.rho, -d.position)), run[0].position, run[-1].position) for run in runs]
-
-
-def _continues(previous: Detection, detection: Detection) -> bool:
-    return (
-        detection.start <= previous.position
-        and bool(set(detection.into) & set(previous.into))
-        and bool(set(detection.out_of) & set(previous.out_of))
-    )
-
-
-def describe(prices: LegPrices, detection: Detection, as_of: int, confirmed: int | None = None) -> Episode:
-    """The episode of a detection as seen on session `as_of` (no later data).
-
-    The end is looked for only after `confirmed` (the episode's first detection; default: this one).
+    The end is the first session after `confirmed` and the start at which the gain is below
+    half of its running peak.
     """
     spread = _spread(prices, detection.base, as_of, detection.into, detection.out_of)
     start = detection.start - detection.base
     gain = spread - spread[start]
     peak = np.maximum.accumulate(np.where(np.arange(len(gain)) >= start, gain, -np.inf))
-    confirmed = detection.position if confirmed is None else confirmed
     after = np.arange(len(gain)) > max(confirmed, detection.start) - detection.base
     faded = np.flatnonzero(after & (gain < 0.5 * peak))
-    last = int(faded[0]) if faded.size else len(gain) - 1
+    return gain, detection.base + int(faded[0]) if faded.size else None
+
+
+def _starting_after(prices: LegPrices, detection: Detection, floor: int | None) -> Detection:
+    """The detection with its start moved to the spread's trough on or after `floor`."""
+    if floor is None or detection.start >= floor:
+        return detection
+    spread = _spread(prices, floor, detection.position, detection.into, detection.out_of)
+    return replace(detection, start=floor + int(np.nanargmin(spread)))
+
+
+def _same_direction(previous: Detection, detection: Detection) -> bool:
+    """More legs keep their side (into / out of) than switch sides between the two detections."""
+    into, out_of = set(detection.into), set(detection.out_of)
+    kept = len(into & set(previous.into)) + len(out_of & set(previous.out_of))
+    switched = len(into & set(previous.out_of)) + len(out_of & set(previous.into))
+    return kept > switched
+
+
+def scan(prices: LegPrices, lookback: int, recent: int) -> tuple[Run, ...]:
+    """Every episode of the whole panel, each built only from sessions up to its detections.
+
+    A detection joins the latest episode when the flow has the same direction (it shares an
+    `into` and an `out_of` leg with the episode's last detection) and that episode has not ended
+    by the detection's session; otherwise it starts a new episode, whose start is looked for on
+    or after the end of the one before (an ended episode is never revived).
+    """
+    windows = recent_windows(recent)
+    runs: list[Run] = []
+    for position in range(len(prices.sessions)):
+        detection = clearest_at(prices, position, lookback, windows)
+        if detection is None:
+            continue
+        latest = runs[-1] if runs else None
+        ended = latest.end(prices, position) if latest else None
+        if latest and ended is None and _same_direction(latest.detections[-1], detection):
+            runs[-1] = Run((*latest.detections, _starting_after(prices, detection, latest.floor)), latest.floor)
+            continue
+        opening = _starting_after(prices, detection, ended)
+        if opening.start < position:       # a spread that has not risen yet is no episode
+            runs.append(Run((opening,), ended))
+    return tuple(runs)
+
+
+def describe(prices: LegPrices, run: Run, as_of: int) -> Episode:
+    """The episode of a run as seen on session `as_of` (no later data), told by its clearest detection."""
+    detection = run.clearest
+    gain, end = _fade(prices, detection, run.first, as_of)
+    spread = _spread(prices, detection.base, as_of, detection.into, detection.out_of)
+    start = detection.start - detection.base
+    last = (as_of if end is None else end) - detection.base
     sessions = prices.sessions[detection.base: as_of + 1]
     excess = prices.excess(detection.start, detection.base + last)
     return Episode(
         start=sessions[start].date(),
-        end=sessions[last].date() if faded.size else None,
+        end=None if end is None else sessions[last].date(),
         accelerated_week=_accelerated_week(gain, start, last, sessions),
         out_of=_flow(prices, detection.out_of, excess, worst_first=True),
         into=_flow(prices, detection.into, excess, worst_first=False),
@@ -207,18 +283,20 @@ def _flow(prices: LegPrices, indices, excess: np.ndarray, worst_first: bool) -> 
 
 
 def detect_episodes(
-    prices: LegPrices, as_of: int, lookback: int, recent: int, scanned: list[Detection] | None = None
+    prices: LegPrices, as_of: int, lookback: int, recent: int, scanned: tuple[Run, ...] | None = None
 ) -> tuple[Episode | None, tuple[Episode, ...]]:
     """(current episode or None, earlier episodes oldest first) as seen on session `as_of`.
 
-    The current episode is the latest one detected within CURRENT_WITHIN_SESSIONS of `as_of`.
-    `scanned` (from scan()) saves re-scanning history on every call; only detections up to
-    `as_of` are used.
+    The current episode is the latest one, when it is still running or was last detected within
+    CURRENT_WITHIN_SESSIONS of `as_of`. `scanned` (from scan()) saves re-scanning history on
+    every call; since scan() builds each episode from its own past, cutting its runs at `as_of`
+    gives what a scan of the rows up to `as_of` would.
     """
-    history = [d for d in (scanned if scanned is not None else scan(prices, lookback, recent)) if d.position <= as_of]
-    episodes = _grouped(history)
+    runs = [run.until(as_of) for run in (scanned if scanned is not None else scan(prices, lookback, recent))
+            if run.first <= as_of]
     current = None
-    if episodes and as_of - episodes[-1][2] <= CURRENT_WITHIN_SESSIONS:
-        detection, first, _ = episodes.pop()
-        current = describe(prices, detection, as_of, first)
-    return current, tuple(describe(prices, d, as_of, first) for d, first, _ in episodes)
+    if runs:
+        latest = runs[-1]
+        if latest.end(prices, as_of) is None or as_of - latest.detections[-1].position <= CURRENT_WITHIN_SESSIONS:
+            current = describe(prices, runs.pop(), as_of)
+    return current, tuple(describe(prices, run, as_of) for run in runs)
