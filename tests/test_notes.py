@@ -110,12 +110,12 @@ def test_hostile_names_are_shown_as_text():
     body = "\n".join(n.body for n in notes)
     assert "<script>" not in body and "]]evil[[" not in body and "$money$" not in body
     assert "&lt;script&gt;x&lt;/script&gt;" in body
-    assert "AT&amp;T" in body
+    assert "AT&T" in body and "AT&amp;T" not in body  # a bare & is readable in Obsidian and harmless in HTML
     # a table row keeps its column count when a name holds a pipe
     daily = next(n for n in notes if n.path.startswith("Daily/"))
     row = next(line for line in daily.body.splitlines() if line.startswith("| [[AB"))
     assert len(re.findall(r"(?<!\\)\|", row)) == 5
-    assert "[[AT&T|AT&amp;T]]" in body  # the label is escaped even when it matches the note name
+    assert "[[AT&T]]" in body  # nothing to escape: the link names the note as written
     assert "scriptxscript" in {n.frontmatter.get("title") for n in notes}
 
 

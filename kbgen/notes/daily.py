@@ -40,7 +40,7 @@ def build_daily(day: MarketDay, ctx: NoteContext, ix: VaultIndex, renderer, char
         concept=ix.concept_ref(),
         concept_summary=concept_summary,
         headline=security_rows(day.indices, day, ix),
-        sectors=[{"ref": ix.sector_etf(s.sector), "row": s} for s in day.sectors],
+        sectors=[{"name": ix.sector(s.sector), "row": s} for s in day.sectors],
         charts=chart_files,
         winners=mover_rows(day.winners, ix),
         losers=mover_rows(day.losers, ix),

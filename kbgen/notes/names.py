@@ -14,9 +14,12 @@ _SPACES = re.compile(r"\s+")
 
 # Escapes for display text: HTML metacharacters become entities, markdown syntax gets a
 # backslash. `$` becomes an entity because a backslash before it is shown verbatim by
-# Python-Markdown while Obsidian would otherwise start LaTeX at a second `$`.
+# Python-Markdown while Obsidian would otherwise start LaTeX at a second `$`. A bare `&` ("S&P",
+# "AT&T") is harmless and stays readable in Obsidian's editor; only one that would start an
+# entity ("&lt;", "&#60;") is escaped.
+_ENTITY_START = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 _DISPLAY_ESCAPES = str.maketrans({
-    "&": "&amp;", "<": "&lt;", ">": "&gt;", "$": "&#36;",
+    "<": "&lt;", ">": "&gt;", "$": "&#36;",
     "\\": "\\\\", "|": "\\|", "[": "\\[", "]": "\\]", "*": "\\*", "_": "\\_",
     "`": "\\`", "#": "\\#", "\n": " ", "\r": " ",
 })
@@ -39,7 +42,7 @@ def is_link_safe(name: str) -> bool:
 
 def escape_md(text: object) -> str:
     """Display text safe in prose and in table cells (markdown, wikilinks, HTML)."""
-    return str(text).translate(_DISPLAY_ESCAPES)
+    return _ENTITY_START.sub("&amp;", str(text)).translate(_DISPLAY_ESCAPES)
 
 
 def slug(text: str) -> str:
