@@ -268,12 +268,13 @@ def _fetch(state: State, tickers, start):
 @cli.command()
 @click.pass_obj
 def check(state: State):
-    """Validate the config and researcher notes; show store coverage per ticker.
+    """Validate config and researcher notes; show store coverage; check vault links.
 
     \b
     Example:
       kbgen check
     """
+    from .linkcheck import check_links
     from .researcher_notes import ResearcherNoteError, read_researcher_notes
 
     config = state.config
@@ -292,9 +293,19 @@ def check(state: State):
         for ticker, row in coverage.iterrows():
             gaps = [f"{name[8:]} {int(row[name])}" for name in coverage.columns if name.startswith("missing_") and row[name]]
             click.echo(f"  {ticker:<10} {row['first']:<10} {row['last']:<10} {int(row['rows']):>6}  {', '.join(gaps) or '-'}")
+    links = check_links(config.vault_dir) if config.vault_dir.is_dir() else None
+    if links:
+        click.echo(f"vault links: {links.links} links in {links.notes} notes, {len(links.broken)} broken")
+        for broken in links.broken:
+            click.echo(f"  {broken}")
+    problems = []
     if missing:
-        raise KbgenError(f"{len(missing)} universe ticker(s) have no data in the store: {', '.join(missing)}; "
-                         f"run kbgen fetch {' '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}", EXIT_PARTIAL)
+        problems.append(f"{len(missing)} universe ticker(s) have no data in the store: {', '.join(missing)}; "
+                        f"run kbgen fetch {' '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}")
+    if links and links.broken:
+        problems.append(f"{len(links.broken)} broken link(s) in the vault (listed above); create the notes or fix the links")
+    if problems:
+        raise KbgenError("\n".join(problems), EXIT_PARTIAL)
 
 
 def _market(state: State):
