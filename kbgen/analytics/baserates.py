@@ -70,11 +70,30 @@ def benchmark_after_leadership_flip(excess_1m: pd.DataFrame, etfs: list[str], be
     )
 
 
+MIN_EPISODE_SIZE = 0.03        # a past episode counts when its spread gained at least 3 points
+MIN_EPISODE_SESSIONS = 5       # and it lasted at least a week
+
+
+def countable_episodes(past: tuple[Episode, ...], as_of: dt.date, sessions: list[dt.date]) -> list[Episode]:
+    """Ended episodes big and long enough to count, none counting a period twice.
+
+    Episodes are taken largest first; one that overlaps an episode already taken (the same spell
+    seen from the other side, or a smaller move inside it) is left out.
+    """
+    sized = [e for e in past if e.end is not None and e.size >= MIN_EPISODE_SIZE
+             and e.duration_sessions(as_of, sessions) >= MIN_EPISODE_SESSIONS]
+    kept: list[Episode] = []
+    for episode in sorted(sized, key=lambda e: e.size, reverse=True):
+        if all(episode.end < other.start or other.end < episode.start for other in kept):
+            kept.append(episode)
+    return sorted(kept, key=lambda e: e.start)
+
+
 def episode_durations(
     past: tuple[Episode, ...], current: Episode | None, as_of: dt.date, sessions: list[dt.date], min_cases: int
 ) -> BaseRate:
-    """How long ended past episodes lasted, against the current one's age (or a month without one)."""
-    lengths = [e.duration_sessions(as_of, sessions) for e in past if e.end is not None]
+    """How long countable past episodes lasted, against the current one's age (or a month without one)."""
+    lengths = [e.duration_sessions(as_of, sessions) for e in countable_episodes(past, as_of, sessions)]
     bar = current.duration_sessions(as_of, sessions) if current else DEFAULT_DURATION_SESSIONS
     hits = sum(1 for n in lengths if n > bar)
     enough = len(lengths) >= min_cases

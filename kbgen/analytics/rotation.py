@@ -1,49 +1,62 @@
-"""Rotation episodes: spells in which market leadership changed hands.
+"""Rotation episodes: spells in which market leadership changed hands, often only in part.
 
 Legs are the sectors (their ETF) and the config's groups (equal-weight baskets of members; a
 group of one ETF is that ETF). A leg's return over a span is the mean of its members' returns
 over that span (buy-and-hold, equal weight at the span's start); its excess is that minus the
 benchmark's return over the same span.
 
-Detection at session t, with L = rotation_lookback_sessions and each recent window R in
+Detection at session t, with L = rotation_lookback_sessions and each recent window w in
 recent_windows(rotation_recent_sessions) (10, 15 and 21 sessions for the default 15: a flip can
 show over two weeks or a month, and one window alone misses it):
 
-* prior excess over [t-R-L, t-R] and recent excess over [t-R, t] for every leg with data;
-* rho = Spearman rank correlation of the two (average ranks, then Pearson on the ranks);
-* rho <= RANK_CORRELATION_THRESHOLD (-0.3: with ~20 legs that is a clear reversal of the order,
-  not noise around zero) means leadership changed; the window with the most negative rho is kept;
-* out_of = legs ranked in the top half before and ahead of the benchmark then, bottom half now
-  and behind it now; into = the mirror image (a leg that lagged all quarter was no leader);
-* spread(d) = mean return of `into` legs minus mean return of `out_of` legs from the base
-  t-R-L to d; start = its trough over [t-R-L, t]; size = spread(as-of) - spread(start);
-  accelerated week = the 5-session span after the start with the largest spread gain;
-  end = the first session after the episode's first detection at which the spread has given
-  back more than half of its peak gain since the start (None while that has not happened).
+* prior excess over [t-w-L, t-w] and recent excess over [t-w, t] for every leg with data;
+* out_of = prior leaders now lagging: prior excess > 0 and recent excess < 0;
+* into = prior laggards now leading: recent excess > 0 and prior excess below that of every
+  out_of leg. A leader that keeps leading (prior > 0, recent > 0, ranked above the legs being
+  sold) is on neither side: real rotations are partial, and one strong leg (semiconductors in
+  January 2026) must not hide the legs that were sold;
+* spread(w) = mean recent excess of into - mean recent excess of out_of;
+* detected when both sides have at least MIN_SIDE_LEGS (2) legs and spread(w) >=
+  SPREAD_THRESHOLD (4 points over at most a month: twice the typical gap between two sector
+  ETFs over that span, so noise alone rarely passes); of the windows that pass, the one with
+  the largest spread is kept;
+* rho = Spearman rank correlation of prior and recent excess over all legs, reported (negative
+  = the order reversed) but not a gate: a partial rotation can keep it positive.
+
+Episode path, for the chosen legs: spread(d) = mean return of into minus mean return of out_of
+from the base t-w-L to d; start = its trough over [t-w, t] (the sold legs led over the
+prior window, so the turn lies inside the recent one); size = spread(as-of) -
+spread(start); accelerated week = the 5-session span after the start with the largest gain;
+end = the first session after the detection that set the legs at which the spread has given back
+more than half of its peak gain since the start, and at least MIN_GIVEBACK (2 points), so that
+noise around a small gain ends nothing (None while that has not happened).
 
 Episodes (scan()): detections in session order; one joins the latest episode when that episode
-has not ended by the detection's session and the flow keeps its direction (more legs stay on
-their side than switch sides); otherwise it opens a new episode whose start is the spread's
-trough on or after the previous episode's end, so an ended episode is never revived and a
-second flip in the same direction is a new episode. A detection whose trough is its own
-session (no gain yet) opens nothing. Each episode is described by its clearest detection (most
-negative rho). Every step uses rows up to the detection's own session only, so adding later rows
-never changes earlier episodes.
+has not ended by the detection's session and the legs mostly agree with the episode's (the two
+share a leg on each side and more legs keep their side than switch); otherwise it opens a new
+episode whose start is the spread's trough on or after the previous episode's end, so an ended
+episode is never revived. A detection whose trough is its own session (no gain yet) opens
+nothing. An episode keeps its start and its legs once opened; its legs are replaced only by a
+joining detection with a larger spread than any before (a new high) whose legs also agree with
+the opening detection's, so the note does not flicker or drift day to day. Every step uses rows up to the detection's own session only, so adding
+later rows never changes earlier episodes.
 """
 from __future__ import annotations
 
 import datetime as dt
 import warnings
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
 from ..model import Episode, FlowLeg
 
-RANK_CORRELATION_THRESHOLD = -0.3
+SPREAD_THRESHOLD = 0.04
+MIN_SIDE_LEGS = 2
+MIN_GIVEBACK = 0.02
 ACCELERATION_SESSIONS = 5
-MIN_LEGS = 4
 RECENT_WINDOW_SCALES = (2 / 3, 1.0, 1.4)  # 10, 15 and 21 sessions for the default 15
 MIN_RECENT_SESSIONS = 3
 CURRENT_WITHIN_SESSIONS = 63   # an episode last seen within a quarter is still "the current one"
@@ -64,7 +77,8 @@ class Detection:
     start: int                     # trough of the spread
     into: tuple[int, ...]          # leg indices
     out_of: tuple[int, ...]
-    rho: float
+    strength: float                # spread(w): mean recent excess of into minus that of out_of
+    rho: float                     # rank correlation of prior and recent excess, all legs
 
 
 def build_legs(sectors: dict[str, str], groups: dict[str, list[str]], columns) -> list[RotationLeg]:
@@ -132,32 +146,32 @@ def rank_correlation(prior_rank: np.ndarray, now_rank: np.ndarray) -> float:
 
 
 def detect_at(prices: LegPrices, position: int, lookback: int, recent: int) -> Detection | None:
-    """A leadership change detected at `position` with one recent window, using sessions up to it only."""
+    """A partial leadership change detected at `position` with one recent window (sessions up to it only)."""
     pivot, base = position - recent, position - recent - lookback
     if base < 0 or prices.benchmark_values is None or not prices.legs:
         return None
     prior, now = prices.excess(base, pivot), prices.excess(pivot, position)
     usable = np.flatnonzero(np.isfinite(prior) & np.isfinite(now))
-    if usable.size < MIN_LEGS:
+    out_of = tuple(int(i) for i in usable if prior[i] > 0 > now[i])
+    if len(out_of) < MIN_SIDE_LEGS:
         return None
-    prior_rank, now_rank = descending_ranks(prior[usable]), descending_ranks(now[usable])
-    rho = rank_correlation(prior_rank, now_rank)
-    if not rho <= RANK_CORRELATION_THRESHOLD:
+    weakest_seller = prior[list(out_of)].min()
+    into = tuple(int(i) for i in usable if now[i] > 0 and prior[i] < weakest_seller)
+    if len(into) < MIN_SIDE_LEGS:
         return None
-    half = usable.size / 2
-    ranked = list(zip(usable, prior_rank, now_rank, prior[usable], now[usable]))
-    out_of = tuple(int(i) for i, p, n, before, after in ranked if p <= half < n and before > 0 > after)
-    into = tuple(int(i) for i, p, n, before, after in ranked if n <= half < p and before < 0 < after)
-    if not out_of or not into:
+    strength = float(now[list(into)].mean() - now[list(out_of)].mean())
+    if strength < SPREAD_THRESHOLD:
         return None
+    rho = rank_correlation(descending_ranks(prior[usable]), descending_ranks(now[usable]))
+    # the sold legs led over the prior window, so the turn lies inside the recent one
     spread = _spread(prices, base, position, into, out_of)
-    return Detection(position, base, base + int(np.nanargmin(spread)), into, out_of, rho)
+    return Detection(position, base, pivot + int(np.nanargmin(spread[pivot - base:])), into, out_of, strength, rho)
 
 
-def clearest_at(prices: LegPrices, position: int, lookback: int, windows: tuple[int, ...]) -> Detection | None:
-    """The detection with the most negative rho among the recent windows (None when none flips)."""
-    found = [d for d in (detect_at(prices, position, lookback, r) for r in windows) if d is not None]
-    return min(found, key=lambda d: d.rho, default=None)
+def strongest_at(prices: LegPrices, position: int, lookback: int, windows: tuple[int, ...]) -> Detection | None:
+    """The detection with the largest spread among the recent windows (None when none passes)."""
+    found = [d for d in (detect_at(prices, position, lookback, w) for w in windows) if d is not None]
+    return max(found, key=lambda d: d.strength, default=None)
 
 
 def _spread(prices: LegPrices, base: int, last: int, into, out_of) -> np.ndarray:
@@ -178,30 +192,39 @@ class Run:
     def first(self) -> int:
         return self.detections[0].position
 
-    @property
-    def clearest(self) -> Detection:
-        return min(self.detections, key=lambda d: (d.rho, -d.position))
+    @cached_property
+    def anchor(self) -> Detection:
+        """The detection whose legs tell the episode: the first, replaced only by a larger spread
+        from legs that still agree with the first's (so the legs cannot drift away step by step).
+
+        The start stays the first detection's; a later anchor's path is measured from a base on or
+        before that start.
+        """
+        opening = best = self.detections[0]
+        for detection in self.detections[1:]:
+            if detection.strength > best.strength and _legs_agree(opening, detection):
+                best = detection
+        return replace(best, start=opening.start, base=min(best.base, opening.start))
 
     def until(self, as_of: int) -> "Run":
         return Run(tuple(d for d in self.detections if d.position <= as_of), self.floor)
 
     def end(self, prices: LegPrices, as_of: int) -> int | None:
         """Session at which the episode ended, as seen on `as_of` (None while it runs)."""
-        return _fade(prices, self.clearest, self.first, as_of)[1]
-
+        return _fade(prices, self.anchor, self.anchor.position, as_of)[1]
 
 def _fade(prices: LegPrices, detection: Detection, confirmed: int, as_of: int) -> tuple[np.ndarray, int | None]:
     """(spread gain since the start for sessions base..as_of, session of the end or None).
 
     The end is the first session after `confirmed` and the start at which the gain is below
-    half of its running peak.
+    half of its running peak, by at least MIN_GIVEBACK (so noise around a small gain ends nothing).
     """
     spread = _spread(prices, detection.base, as_of, detection.into, detection.out_of)
     start = detection.start - detection.base
     gain = spread - spread[start]
     peak = np.maximum.accumulate(np.where(np.arange(len(gain)) >= start, gain, -np.inf))
     after = np.arange(len(gain)) > max(confirmed, detection.start) - detection.base
-    faded = np.flatnonzero(after & (gain < 0.5 * peak))
+    faded = np.flatnonzero(after & (gain < 0.5 * peak) & (peak - gain >= MIN_GIVEBACK))
     return gain, detection.base + int(faded[0]) if faded.size else None
 
 
@@ -213,32 +236,31 @@ def _starting_after(prices: LegPrices, detection: Detection, floor: int | None) 
     return replace(detection, start=floor + int(np.nanargmin(spread)))
 
 
-def _same_direction(previous: Detection, detection: Detection) -> bool:
-    """More legs keep their side (into / out of) than switch sides between the two detections."""
+def _legs_agree(episode: Detection, detection: Detection) -> bool:
+    """The two share a leg on each side, and more legs keep their side than switch sides."""
     into, out_of = set(detection.into), set(detection.out_of)
-    kept = len(into & set(previous.into)) + len(out_of & set(previous.out_of))
-    switched = len(into & set(previous.out_of)) + len(out_of & set(previous.into))
-    return kept > switched
+    shared_into, shared_out_of = into & set(episode.into), out_of & set(episode.out_of)
+    switched = len(into & set(episode.out_of)) + len(out_of & set(episode.into))
+    return bool(shared_into) and bool(shared_out_of) and len(shared_into) + len(shared_out_of) > switched
 
 
 def scan(prices: LegPrices, lookback: int, recent: int) -> tuple[Run, ...]:
     """Every episode of the whole panel, each built only from sessions up to its detections.
 
-    A detection joins the latest episode when the flow has the same direction (it shares an
-    `into` and an `out_of` leg with the episode's last detection) and that episode has not ended
-    by the detection's session; otherwise it starts a new episode, whose start is looked for on
-    or after the end of the one before (an ended episode is never revived).
+    A detection joins the latest episode when its legs agree with the episode's and that episode
+    has not ended by the detection's session; otherwise it starts a new episode, whose start is
+    looked for on or after the end of the one before (an ended episode is never revived).
     """
     windows = recent_windows(recent)
     runs: list[Run] = []
     for position in range(len(prices.sessions)):
-        detection = clearest_at(prices, position, lookback, windows)
+        detection = strongest_at(prices, position, lookback, windows)
         if detection is None:
             continue
         latest = runs[-1] if runs else None
         ended = latest.end(prices, position) if latest else None
-        if latest and ended is None and _same_direction(latest.detections[-1], detection):
-            runs[-1] = Run((*latest.detections, _starting_after(prices, detection, latest.floor)), latest.floor)
+        if latest and ended is None and _legs_agree(latest.anchor, detection):
+            runs[-1] = Run((*latest.detections, detection), latest.floor)
             continue
         opening = _starting_after(prices, detection, ended)
         if opening.start < position:       # a spread that has not risen yet is no episode
@@ -247,9 +269,9 @@ def scan(prices: LegPrices, lookback: int, recent: int) -> tuple[Run, ...]:
 
 
 def describe(prices: LegPrices, run: Run, as_of: int) -> Episode:
-    """The episode of a run as seen on session `as_of` (no later data), told by its clearest detection."""
-    detection = run.clearest
-    gain, end = _fade(prices, detection, run.first, as_of)
+    """The episode of a run as seen on session `as_of` (no later data), told by its anchor's legs."""
+    detection = run.anchor
+    gain, end = _fade(prices, detection, detection.position, as_of)
     spread = _spread(prices, detection.base, as_of, detection.into, detection.out_of)
     start = detection.start - detection.base
     last = (as_of if end is None else end) - detection.base
