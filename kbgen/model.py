@@ -188,6 +188,7 @@ class MarketDay:
     base_rates: tuple[BaseRate, ...]
     stale: tuple[str, ...] = ()        # universe tickers whose last row is before this date
     group_returns: dict[str, WindowReturns] = field(default_factory=dict)  # equal-weight baskets of groups
+    notable: tuple[Mover, ...] = ()    # other stocks on a long streak or at a record close today
 
 
 # --- notes ready for the vault writer ------------------------------------------------------

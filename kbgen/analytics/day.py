@@ -20,6 +20,10 @@ from .panel import PricePanel
 from .returns import as_optional, window_returns
 
 
+NOTABLE_STREAK = 5
+NOTABLE_COUNT = 8
+
+
 class Analyzer:
     def __init__(self, panel: PricePanel, config: Config, theses: tuple[Thesis, ...] = (), catalysts: tuple[Catalyst, ...] = ()):
         self.panel, self.config = panel, config
@@ -126,6 +130,7 @@ class Analyzer:
             stale=tuple(sorted(t for t, last in self.panel.last_dates.items()
                                if last < date and t in self.config.securities and self.panel.first_dates[t] <= date)),
             group_returns=self._group_returns(at),
+            notable=self._notable(at, {*winners, *losers}),
         )
 
     def impacts_on(self, as_of: dt.date) -> tuple:
@@ -198,6 +203,15 @@ class Analyzer:
                 facts=movers.facts(context),
             ))
         return tuple(out)
+
+    def _notable(self, at: int, shown: set[str]) -> tuple[Mover, ...]:
+        """Stocks not among the day's movers that are on a streak of NOTABLE_STREAK sessions or
+        more, or at a record close: the "7th straight decline" a researcher would mention."""
+        streak = self.streaks[self.stocks].iloc[at]
+        record = self.record_high[self.stocks].iloc[at].fillna(False) | self.record_low[self.stocks].iloc[at].fillna(False)
+        picked = [t for t in self.stocks if t not in shown and (abs(streak[t]) >= NOTABLE_STREAK or bool(record[t]))]
+        picked.sort(key=lambda t: (-abs(int(streak[t])), t))
+        return self._movers(picked[:NOTABLE_COUNT], "1D", at)
 
     def _breadth(self, at: int) -> Breadth:
         row = self.participation.iloc[at]

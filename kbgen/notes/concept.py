@@ -52,11 +52,24 @@ def comparisons(day: MarketDay, ix: VaultIndex) -> list[str]:
     return lines
 
 
+QUADRANT_READING = {
+    "Leading": "ahead of the benchmark, momentum rising",
+    "Improving": "behind the benchmark, momentum turning up",
+    "Weakening": "ahead of the benchmark, momentum fading",
+    "Lagging": "behind the benchmark, momentum falling",
+}
+
+
 def sector_views(rotation: tuple[RotationRow, ...], day: MarketDay, ix: VaultIndex, favoured: bool) -> list[dict]:
     board = {s.sector: s for s in day.sectors}
+    flows = {}
+    if day.episode:
+        for side, legs in (("out of", day.episode.out_of), ("into", day.episode.into)):
+            flows.update({l.name: f"{side} ({l.excess * 100:+.1f}%)" for l in legs if l.kind == "sector"})
     rows = [r for r in rotation if (r.quadrant in FAVOURED) == favoured]
     rows.sort(key=lambda r: r.rs_momentum, reverse=favoured)
-    return [{"ref": ix.sector(r.sector), "rotation": r, "board": board.get(r.sector)} for r in rows]
+    return [{"ref": ix.sector(r.sector), "rotation": r, "board": board.get(r.sector),
+             "reading": QUADRANT_READING[r.quadrant], "flow": flows.get(r.sector)} for r in rows]
 
 
 def base_rate_text(rate: BaseRate, min_cases: int) -> str:
@@ -64,7 +77,7 @@ def base_rate_text(rate: BaseRate, min_cases: int) -> str:
         return f"too few cases (N = {rate.cases}; at least {min_cases} needed)"
     if rate.median is not None:
         span = f", range {rate.low:g}–{rate.high:g}" if rate.low is not None and rate.high is not None else ""
-        return f"median {rate.median:g}{span} (N = {rate.cases})"
+        return f"{rate.hits} of {rate.cases} ({rate.rate * 100:.0f}%); lengths: median {rate.median:g} sessions{span} (N = {rate.cases})"
     return f"{rate.hits} of {rate.cases} ({rate.rate * 100:.0f}%)"
 
 
@@ -108,6 +121,7 @@ def build_concept(day: MarketDay, ctx: NoteContext, ix: VaultIndex, renderer, ch
         charts=chart_files,
         winners=mover_rows(day.winners, ix),
         losers=mover_rows(day.losers, ix),
+        notable=mover_rows(day.notable, ix),
         comparisons=comparisons(day, ix),
         drivers=drivers(day, ctx, ix),
         favoured=sector_views(day.rotation, day, ix, True),

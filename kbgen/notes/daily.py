@@ -44,6 +44,7 @@ def build_daily(day: MarketDay, ctx: NoteContext, ix: VaultIndex, renderer, char
         charts=chart_files,
         winners=mover_rows(day.winners, ix),
         losers=mover_rows(day.losers, ix),
+        notable=mover_rows(day.notable, ix),
         weekly_winners=mover_rows(day.weekly_winners, ix),
         weekly_losers=mover_rows(day.weekly_losers, ix),
         cross_assets=security_rows(ctx.config.universe.cross_assets, day, ix),
