@@ -16,9 +16,8 @@ from . import __version__
 from .analytics.day import Analyzer
 from .analytics.panel import PricePanel
 from .config import Config
-from .model import RenderedNote
 from .notes import ALL_PARTS, build_notes
-from .notes.context import Chart, NoteContext
+from .notes.context import NoteContext
 from .render import Renderer
 from .researcher_notes import read_researcher_notes
 from .store import Store
@@ -137,24 +136,28 @@ def build(
     refresh = _previous_note_to_relink(existing, sessions, market)
     renderer = Renderer(config.templates_dir)
     history = _History(market.analyzer, daily_dates)
-    pending: dict[str, RenderedNote] = {}
-    charts: dict[str, Chart] = {}
-
-    def collect(session: dt.date, parts: frozenset[str]):
-        day = market.analyzer.day(session)
-        context = _context(config, market, daily_dates, history, session)
-        notes, day_charts = build_notes(day, context, renderer, parts)
-        pending.update((note.path, note) for note in notes)
-        charts.update((chart.path, chart) for chart in day_charts)
-        return day
-
     plan = ([refresh] if refresh else []) + list(sessions)
     # Each rotation episode's concept note is written as of the last session built that shows it.
     episode_last_session: dict[dt.date, dt.date] = {}
     with VaultWriter(config.vault_dir, force=force, dry_run=dry_run) as writer:
+
+        def write(session: dt.date, parts: frozenset[str]):
+            """Build and write the session's notes at once, so a long backfill that is stopped keeps
+            every session it finished."""
+            day = market.analyzer.day(session)
+            context = _context(config, market, daily_dates, history, session)
+            notes, charts = build_notes(day, context, renderer, parts)
+            referenced = "\n".join(note.body for note in notes)
+            for chart in charts:
+                if chart.file_name in referenced:
+                    _record(report, writer.write_file(chart.path, chart.data))
+            for note in notes:
+                _record(report, writer.write(note))
+            return day
+
         for index, session in enumerate(plan, start=1):
             is_last = index == len(plan)
-            day = collect(session, ALL_PARTS if is_last else DAILY_ONLY)
+            day = write(session, ALL_PARTS if is_last else DAILY_ONLY)
             if day.episode and not is_last:
                 episode_last_session[day.episode.start] = session
             if progress:
@@ -163,13 +166,7 @@ def build(
         current = day.episode.start if day.episode else None
         for start, session in episode_last_session.items():
             if start != current:
-                collect(session, CONCEPT_ONLY)
-        referenced = "\n".join(note.body for note in pending.values())
-        for chart in charts.values():
-            if chart.file_name in referenced:
-                _record(report, writer.write_file(chart.path, chart.data))
-        for note in pending.values():
-            _record(report, writer.write(note))
+                write(session, CONCEPT_ONLY)
         report.warnings.extend(writer.summary().warnings)
         report.errors.extend(str(error) for error in writer.errors)
     return report

@@ -152,3 +152,17 @@ def test_broken_thesis_stops_the_build_before_writing(demo_project):
     assert result.exit_code == 2
     assert f"{thesis}: leg 1 names NOPE" in result.output
     assert not (demo_project.vault_dir / "Daily").exists()
+
+
+def test_update_with_the_network_down_builds_from_the_store_and_exits_partial(demo_project, yfinance_cache_dir, monkeypatch):
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    text = demo_project.path.read_text()
+    text = text.replace("  proxy: null ", "  proxy: http://127.0.0.1:9 ")  # the discard port: nothing listens
+    text = text.replace("  cache: .kbgen/cache ", f"  cache: {yfinance_cache_dir} ")
+    demo_project.path.write_text(text)
+    result = kbgen(demo_project, "update", "--no-publish")
+    assert result.exit_code == 3, result.output
+    assert f"built 1 session(s) ({DEMO_END})" in result.output
+    assert "kbgen: partial update: fetch failed: cannot reach the proxy http://127.0.0.1:9" in result.output
+    assert (demo_project.vault_dir / "Daily" / f"{DEMO_END}.md").is_file()

@@ -25,6 +25,8 @@ OUTPUT_COLUMNS = ("ticker", "date", *NUMBERS)
 RANGE_TOLERANCE = 0.005              # open/close may sit this far outside [low, high] (sources round)
 TICKER = re.compile(r"[A-Z0-9^.\-=_]+")  # tickers become file names, so nothing else is let through
 HEADER_HINT = ",".join(COLUMNS)
+EARLIEST_DATE = pd.Timestamp.min.ceil("D").date()   # the span of pandas' nanosecond timestamps
+LATEST_DATE = pd.Timestamp.max.floor("D").date()
 
 
 class CsvFormatError(Exception):
@@ -43,7 +45,7 @@ def read_prices_csv(path: Path, today: dt.date | None = None) -> CsvImport:
     path = Path(path)
     lines = _read_lines(path)
     columns = _parse_header(path, lines[0])
-    table, fields = _read_table(lines, columns)
+    table, fields = _read_table(path, lines, columns)
     values = _convert(table)
     codes, first_line = _problems(table, values, fields, len(columns), today or dt.date.today())
     bad = np.flatnonzero(codes >= 0)
@@ -108,7 +110,7 @@ def _parse_header(path: Path, header: str) -> list[str]:
     return names
 
 
-def _read_table(lines: list[str], columns: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+def _read_table(path: Path, lines: list[str], columns: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
     """The data lines as a frame (row label i is line i + 2, blank lines dropped) and each row's field count.
 
     The frame is as wide as the widest line, so a line with extra fields is rejected on its own
@@ -119,14 +121,28 @@ def _read_table(lines: list[str], columns: list[str]) -> tuple[pd.DataFrame, np.
         return pd.DataFrame(columns=columns), np.zeros(0, dtype=int)
     fields = _commas_per_line(body, len(lines) - 1) + 1
     spare = [f"extra {i}" for i in range(max(0, int(fields.max()) - len(columns)))]
-    table = pd.read_csv(
-        io.StringIO(body), header=None, names=columns + spare, engine="c", skip_blank_lines=False,
-        keep_default_na=False, na_values=[""],
-        dtype={name: object for name in columns + spare if name not in NUMBERS},
-    )
+    try:
+        table = pd.read_csv(
+            io.StringIO(body), header=None, names=columns + spare, engine="c", skip_blank_lines=False,
+            keep_default_na=False, na_values=[""],
+            dtype={name: object for name in columns + spare if name not in NUMBERS},
+        )
+    except pd.errors.ParserError:
+        table = None
+    # A quoted field spanning lines would shift every later row off its line number.
+    if table is None or len(table) != body.count("\n") + (not body.endswith("\n")):
+        raise _open_quote_error(path, lines)
     fields = fields[: len(table)]
     filled = table.notna().any(axis=1).to_numpy()
     return table[filled], fields[filled]
+
+
+def _open_quote_error(path: Path, lines: list[str]) -> CsvFormatError:
+    where = next((f":{number}" for number, line in enumerate(lines[1:], start=2) if line.count('"') % 2), "")
+    return CsvFormatError(
+        f"{path}{where}: a quoted field runs past the end of its line; a row must fit on one line: "
+        "close the quote or remove the stray '\"'"
+    )
 
 
 def _commas_per_line(body: str, line_count: int) -> np.ndarray:
@@ -147,6 +163,7 @@ CHECKS = (
     ("no date", "date is empty"),
     ("bad date", "date '{date}' is not an ISO date (YYYY-MM-DD)"),
     ("future", "date {date} is in the future"),
+    ("too early", "date {date} is too far in the past (the earliest is " + EARLIEST_DATE.isoformat() + ")"),
     ("no close", "close is missing"),
     *((f"nan {n}", f"{n} '{{{n}}}' is not a number") for n in NUMBERS),
     *((f"not positive {n}", f"{n} {{{n}}} is not positive") for n in PRICES),
@@ -175,10 +192,13 @@ def _map_distinct(column: pd.Series, convert) -> pd.Series:
 
 
 def _iso_date(cell: str):
+    """The cell's date, pinned into the range pandas can hold so that a year like 2999 is rejected
+    by the date checks instead of failing the whole file."""
     try:
-        return pd.Timestamp(dt.date.fromisoformat(cell.strip()))
+        day = dt.date.fromisoformat(cell.strip())
     except ValueError:
         return pd.NaT
+    return pd.Timestamp(min(max(day, EARLIEST_DATE), LATEST_DATE))
 
 
 def _problems(table, values, fields, width: int, today: dt.date) -> tuple[np.ndarray, np.ndarray]:
@@ -193,6 +213,7 @@ def _problems(table, values, fields, width: int, today: dt.date) -> tuple[np.nda
         "no date": table["date"].isna(),
         "bad date": date.isna(),
         "future": date > pd.Timestamp(today),
+        "too early": date <= pd.Timestamp(EARLIEST_DATE),
         "no close": ~given["close"],
         **{f"nan {n}": given[n] & ~np.isfinite(values[n].fillna(np.inf)) for n in NUMBERS},
         **{f"not positive {n}": values[n] <= 0 for n in PRICES},

@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from curl_cffi import requests as curl_requests
 from curl_cffi.const import CurlECode
@@ -84,7 +85,16 @@ def check_reachable(session: curl_requests.Session, settings: NetworkSettings) -
     try:
         session.get(PROBE_URL, timeout=settings.timeout)
     except curl_requests.exceptions.RequestException as exc:
-        raise SourceError(_explain(exc, settings)) from None
+        raise SourceError(_hide_password(_explain(exc, settings), settings.proxy)) from None
+
+
+def _hide_password(message: str, proxy: str | None) -> str:
+    """`message` with the proxy URL's password replaced by *** (error messages end up in cron logs)."""
+    if not proxy:
+        return message
+    credentials = urlsplit(proxy if "://" in proxy else f"//{proxy}").netloc.rpartition("@")[0]
+    user, _, password = credentials.partition(":")
+    return message.replace(f"{credentials}@", f"{user}:***@") if password else message
 
 
 def _explain(exc: curl_requests.exceptions.RequestException, settings: NetworkSettings) -> str:
