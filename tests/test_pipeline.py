@@ -166,3 +166,17 @@ def test_update_with_the_network_down_builds_from_the_store_and_exits_partial(de
     assert f"built 1 session(s) ({DEMO_END})" in result.output
     assert "kbgen: partial update: fetch failed: cannot reach the proxy http://127.0.0.1:9" in result.output
     assert (demo_project.vault_dir / "Daily" / f"{DEMO_END}.md").is_file()
+
+
+def test_a_researchers_note_where_kbgen_writes_one_keeps_their_words(demo_project):
+    note = demo_project.vault_dir / "Stocks" / "Apple.md"
+    note.parent.mkdir(parents=True)
+    mine = "---\nrating: overweight\n---\n# Apple\n\nMy channel checks say iPhone demand is soft.\n"
+    note.write_text(mine)
+    result = kbgen(demo_project, "build")
+    assert result.exit_code == 0, result.output
+    after = note.read_text()
+    assert "My channel checks say iPhone demand is soft." in after
+    assert after.index("My channel checks") < after.index("<!-- kbgen:begin")
+    post = frontmatter.load(note)
+    assert post["rating"] == "overweight" and post["type"] == "stock"
