@@ -37,20 +37,24 @@ def frame_from(closes: dict[str, np.ndarray], index: pd.DatetimeIndex) -> pd.Dat
 
 def scripted_rotation(n: int, turns: list[int]) -> tuple[dict[str, np.ndarray], pd.DatetimeIndex]:
     """Old leaders gain and new leaders lose until each turn, then the roles swap, with mild noise."""
-    index = pd.bdate_range("2024-01-02", periods=n)
-    rng = np.random.default_rng(11)
     regime = np.ones(n)
     for turn in turns:
         regime[turn + 1:] *= -1
+    return regime_market(regime, seed=11)
+
+
+def regime_market(regime: np.ndarray, seed: int) -> tuple[dict[str, np.ndarray], pd.DatetimeIndex]:
+    """Old leaders drift with `regime` (+1 leading, -1 lagging, 0 flat), new leaders against it."""
+    n = len(regime)
+    index = pd.bdate_range("2024-01-02", periods=n)
+    rng = np.random.default_rng(seed)
     closes = {}
     for ticker in (*OLD_LEADERS, *NEW_LEADERS):
         direction = regime if ticker in OLD_LEADERS else -regime
         drift = 0.004 * direction + rng.normal(0, 0.001, n)
         drift[0] = 0
         closes[ticker] = 100 * np.cumprod(1 + drift)
-    closes["SPY"] = 100 * np.cumprod(1 + np.r_[0, rng.normal(0, 0.001, n - 1)])
-    closes["RSP"] = closes["SPY"].copy()
-    closes["QQQ"] = closes["SPY"].copy()
+    closes["SPY"] = closes["RSP"] = closes["QQQ"] = 100 * np.cumprod(1 + np.r_[0, rng.normal(0, 0.001, n - 1)])
     return closes, index
 
 
@@ -218,18 +222,9 @@ def test_a_second_flip_after_an_episode_ended_is_a_new_episode():
     # flip at 150, reversal at 185 (the first episode ends ~205), flat 215-259, the same flip again
     # from 260. Within 63 sessions of the first episode's last detection, so a merge rule that
     # lets an ended episode absorb the second flip would report one episode starting at 150.
-    n = 320
-    index = pd.bdate_range("2024-01-02", periods=n)
-    rng = np.random.default_rng(3)
-    regime = np.ones(n)
+    regime = np.ones(320)
     regime[151:186], regime[186:215], regime[215:261], regime[261:] = -1, 1, 0.0, -1
-    closes = {}
-    for ticker in (*OLD_LEADERS, *NEW_LEADERS):
-        direction = regime if ticker in OLD_LEADERS else -regime
-        drift = 0.004 * direction + rng.normal(0, 0.001, n)
-        drift[0] = 0
-        closes[ticker] = 100 * np.cumprod(1 + drift)
-    closes["SPY"] = closes["RSP"] = closes["QQQ"] = 100 * np.cumprod(1 + np.r_[0, rng.normal(0, 0.001, n - 1)])
+    closes, index = regime_market(regime, seed=3)
     az = make_analyzer(closes, index)
     day = az.day(index[275].date())
     first = next(e for e in day.past_episodes if e.start == index[150].date())
