@@ -13,9 +13,24 @@ from kbgen.vault_writer import TEMP_PREFIX
 KBGEN = [sys.executable, "-c", "from kbgen.cli import main; main()"]
 
 
-def run_build(config, *args):
-    return subprocess.Popen([*KBGEN, "--config", str(config.path), "-q", "build", *args],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def run_build(config, *args, quiet=True):
+    return subprocess.Popen([*KBGEN, "--config", str(config.path), *(["-q"] if quiet else []), "build", *args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def kill_after_session(process, session: int, delay: float) -> bool:
+    """SIGKILL the build `delay` seconds after it reports session `session` done (its progress
+    lines on stderr), so the kill lands inside the write of the next session on any machine."""
+    for line in process.stderr:
+        if line.startswith(f"build: {session}/"):
+            time.sleep(delay)
+            break
+    killed = process.poll() is None
+    if killed:
+        process.kill()
+    process.wait()
+    process.stderr.close()
+    return killed
 
 
 def assert_vault_sound(vault, after_a_kill=False):
@@ -36,18 +51,15 @@ def test_killed_builds_leave_a_sound_vault_and_the_next_build_completes(demo_pro
     for attempt in range(6):
         # Alternate the last session so every run has notes to change, not only to skip.
         last = "2026-01-30" if attempt % 2 else "2026-01-29"
-        process = run_build(demo_project, "--from", "2026-01-12", "--to", last, "--force")
-        time.sleep(rng.uniform(2.0, 8.0))
-        if process.poll() is None:
-            process.kill()
-            killed += 1
-        process.wait()
+        process = run_build(demo_project, "--from", "2026-01-12", "--to", last, "--force", quiet=False)
+        # Anywhere from the first daily note to the last session, which also writes every other note.
+        killed += kill_after_session(process, rng.randint(1, 13), rng.uniform(0.0, 0.15))
         assert_vault_sound(vault, after_a_kill=True)
         assert thesis.read_text().startswith(mine.split("<!-- kbgen:begin")[0])
     assert killed >= 4, "the kills should land while the build runs"
     assert any((vault / "Daily").glob("*.md")), "a killed backfill keeps the sessions it finished"
     finish = run_build(demo_project, "--from", "2026-01-12", "--to", "2026-01-30")
-    assert finish.wait() == 0, finish.stderr.read().decode()
+    assert finish.wait() == 0, finish.stderr.read()
     assert_vault_sound(vault)
     # The vault's daily notes equal those of a build that was never interrupted.
     clean = tmp_path / "clean"
