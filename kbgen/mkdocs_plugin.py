@@ -127,20 +127,28 @@ class VaultIndex:
         self.by_name: dict[str, list[str]] = defaultdict(list)
         for uri in src_uris:
             self.by_name[posixpath.basename(uri).lower()].append(uri)
+        # a publish resolves tens of thousands of links, mostly the same few names from one folder
+        self._resolved: dict[tuple[str, str, bool], str | None] = {}
 
     def resolve(self, target: str, from_uri: str, ignore_case: bool = True) -> str | None:
         """src_uri of the file `target` links to from the note `from_uri`, or None."""
+        key = (target, posixpath.dirname(from_uri) or ".", ignore_case)
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve(*key)
+        return self._resolved[key]
+
+    def _resolve(self, target: str, here: str, ignore_case: bool) -> str | None:
         target = target.replace("\\", "/").strip("/")
         if not target:
             return None
         extension = posixpath.splitext(target)[1].lower().lstrip(".")
         names = [target] if extension in ATTACHMENT_EXTENSIONS | {"md"} else [target + ".md", target]
         for name in names:
-            if found := self._best(name, from_uri, ignore_case):
+            if found := self._best(name, here, ignore_case):
                 return found
         return None
 
-    def _best(self, path: str, from_uri: str, ignore_case: bool) -> str | None:
+    def _best(self, path: str, here: str, ignore_case: bool) -> str | None:
         def matches(uri: str) -> bool:
             if ignore_case:
                 return ("/" + uri.lower()).endswith("/" + path.lower())
@@ -149,7 +157,6 @@ class VaultIndex:
         candidates = [uri for uri in self.by_name.get(posixpath.basename(path).lower(), ()) if matches(uri)]
         if not candidates:
             return None
-        here = posixpath.dirname(from_uri) or "."
         return min(candidates, key=lambda uri: (len(posixpath.relpath(uri, here).split("/")), uri))
 
 
@@ -290,12 +297,16 @@ class Note:
         return self.stem if self.is_daily else self.title
 
 
+# libyaml's loader where PyYAML was built with it: every note is read on every publish.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def split_frontmatter(source: str) -> tuple[dict, str]:
     match = FRONTMATTER.match(source)
     if not match:
         return {}, source
     try:
-        meta = yaml.safe_load(match["yaml"]) or {}
+        meta = yaml.load(match["yaml"], Loader=_YAML_LOADER) or {}
     except yaml.YAMLError:
         meta = {}
     return (meta if isinstance(meta, dict) else {}), source[match.end():]

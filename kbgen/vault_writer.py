@@ -584,13 +584,29 @@ def _dump(mapping: dict) -> str:
     return _YAML.export(mapping, sort_keys=False) + "\n" if mapping else ""
 
 
+def _same_yaml(old, new) -> bool:
+    """Whether two values dump to the same YAML; identical structures do without dumping."""
+    return _identical(old, new) or _dump({"k": old}) == _dump({"k": new})
+
+
+def _identical(a, b) -> bool:
+    """Equal with the same types and key order all the way down (True == 1, but not in YAML)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_identical(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(map(_identical, a, b))
+    return a == b
+
+
 def _merge_frontmatter(yaml_text: str, current: dict, owned: dict, newline: str) -> tuple[str, bool]:
     """Set kbgen's keys in the YAML text; returns (new text, whether it had to be rewritten in full).
 
     Only the lines of keys whose value changes are replaced (new keys go at the end), so other
     keys keep their exact text, order and comments; the result is checked by parsing it back.
     """
-    changed = [k for k in owned if k not in current or _dump({k: current[k]}) != _dump({k: owned[k]})]
+    changed = [k for k in owned if k not in current or not _same_yaml(current[k], owned[k])]
     if not changed:
         return yaml_text, False
     merged = {**current, **owned}

@@ -155,6 +155,18 @@ def test_nav_order_and_titles(built):
     assert list(dict.fromkeys(dates)) == ["2026-01-08", "2026-01-07"]
 
 
+def test_a_page_in_a_long_section_renders_only_its_own_group(tmp_path):
+    """Navigation grows with the square of the page count unless each page renders one group."""
+    config = make_project(tmp_path)
+    for index in range(60):
+        name = f"{'AB'[index % 2]}co {index:02d}"
+        (tmp_path / "vault" / "Stocks" / f"{name}.md").write_text(f"---\ntype: stock\n---\n# {name}\n")
+    site = publish(config).site_dir
+    nav = (site / "Stocks/Aco 00/index.html").read_text().split('class="md-content"')[0]
+    assert 'href="../Aco%2002/"' in nav
+    assert nav.count('href="../Bco') == 1  # the collapsed group "B" is one link, not its 30 pages
+
+
 def test_home_is_the_front_page(built):
     assert "<title>Market research home - " in (built.site_dir / "index.html").read_text()
     assert not (built.site_dir / "Home").exists()

@@ -36,6 +36,8 @@ class Analyzer:
         self._return_rows = {w: frame.to_numpy() for w, frame in self.returns.items()}
         self.excess = sectors.excess_returns(self.returns, self.benchmark)
         self.stocks = [t for t in adj.columns if (s := config.securities.get(t)) is not None and s.kind == "stock"]
+        # selected once: a column selection copies the frame, and movers are ranked on every session
+        self._stock_moves = {w: self.returns[w][self.stocks] for w in ("1D", "1W")}
         self.etfs = {name: sector.etf for name, sector in config.universe.sectors.items()}
         self._sector_indicators()
         self._stock_indicators()
@@ -107,8 +109,8 @@ class Analyzer:
         rows = {w: values[at] for w, values in self._return_rows.items()}
         returns = {t: WindowReturns({w: as_optional(rows[w][i]) for w in WINDOWS}) for i, t in enumerate(self.panel.tickers)}
         episode, past = rotation.detect_episodes(self.legs, at, self.lookback, self.recent, self.scanned)
-        winners, losers = movers.ranked(self.returns["1D"][self.stocks].iloc[at], self.config.analysis.movers)
-        weekly_winners, weekly_losers = movers.ranked(self.returns["1W"][self.stocks].iloc[at], self.config.analysis.movers)
+        winners, losers = movers.ranked(self._stock_moves["1D"].iloc[at], self.config.analysis.movers)
+        weekly_winners, weekly_losers = movers.ranked(self._stock_moves["1W"].iloc[at], self.config.analysis.movers)
         rotation_rows = self._rotation(at)
         return MarketDay(
             date=date,
@@ -140,7 +142,7 @@ class Analyzer:
     def top_movers_on(self, as_of: dt.date) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
         """(ticker, 1D move) of the session's winners and losers, without their context facts."""
         at = self.position(as_of)
-        moves = self.returns["1D"][self.stocks].iloc[at]
+        moves = self._stock_moves["1D"].iloc[at]
         winners, losers = movers.ranked(moves, self.config.analysis.movers)
         return [(t, float(moves[t])) for t in winners], [(t, float(moves[t])) for t in losers]
 

@@ -6,6 +6,7 @@ volume); the "highest close since" look-back is done only for the handful of mov
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from dataclasses import dataclass
 
 import numpy as np
@@ -135,8 +136,8 @@ def facts(context: MoverContext) -> tuple[str, ...]:
 
 def ranked(moves: pd.Series, count: int) -> tuple[list[str], list[str]]:
     """(winners, losers): up to `count` tickers that rose most / fell most, ties by ticker."""
-    moves = moves.dropna()
-    frame = pd.DataFrame({"ticker": moves.index, "move": moves.to_numpy()})
-    up = frame[frame.move > 0].sort_values(["move", "ticker"], ascending=[False, True])
-    down = frame[frame.move < 0].sort_values(["move", "ticker"], ascending=[True, True])
-    return list(up.ticker[:count]), list(down.ticker[:count])
+    pairs = list(zip(moves.to_numpy(dtype=float), moves.index))
+    # NaN compares false both ways, so tickers without a move are on neither side
+    up = heapq.nsmallest(count, ((-move, ticker) for move, ticker in pairs if move > 0))
+    down = heapq.nsmallest(count, ((move, ticker) for move, ticker in pairs if move < 0))
+    return [ticker for _, ticker in up], [ticker for _, ticker in down]
