@@ -211,6 +211,17 @@ def test_concept_states_timing_and_sample_sizes():
     assert "### Your notes" in concept.split("<!-- kbgen:end drivers -->")[1].split("<!-- kbgen:begin")[0]
 
 
+def test_legs_that_ran_against_their_side_are_named():
+    notes, _ = build()
+    concept = next(n for n in notes if n.path.startswith("Concepts/")).body
+    assert "against its side" not in concept  # every leg of the fixture moved its side's way
+    day = make_day()
+    out_of = (replace(day.episode.out_of[0], excess=0.015), day.episode.out_of[1])
+    notes, _ = build(day=replace(day, episode=replace(day.episode, out_of=out_of)))
+    concept = next(n for n in notes if n.path.startswith("Concepts/")).body
+    assert "Moving against its side since the start: [[Magnificent 7]] (out of, +1.5% excess)." in concept
+
+
 def test_ended_episode_says_so():
     day = make_day()
     day = replace(day, episode=replace(day.episode, end=dt.date(2026, 1, 6)))

@@ -105,6 +105,9 @@ def build_concept(day: MarketDay, ctx: NoteContext, ix: VaultIndex, renderer, ch
     min_cases = ctx.config.analysis.min_cases
     episode_days = [ix.daily(d) for d in sorted(ix.daily_dates) if episode.start <= d <= last]
     legs = [*episode.out_of, *episode.into]
+    flows = [{"side": side, "ref": ix.leg(l.name, l.kind), "leg": l,
+              "today": leg_return(l.name, l.kind, l.ticker, day, "1D")}
+             for side, group in (("Out of", episode.out_of), ("Into", episode.into)) for l in group]
     body = renderer.render(
         "concept.md.j2",
         **ix.base_values(),
@@ -112,9 +115,8 @@ def build_concept(day: MarketDay, ctx: NoteContext, ix: VaultIndex, renderer, ch
         as_of=as_of.isoformat(),
         episode=episode,
         legs=flow_refs(episode, ix),
-        flows=[{"side": side, "ref": ix.leg(l.name, l.kind), "leg": l,
-                "today": leg_return(l.name, l.kind, l.ticker, day, "1D")}
-               for side, group in (("Out of", episode.out_of), ("Into", episode.into)) for l in group],
+        flows=flows,
+        against=[f for f in flows if _against_its_side(f["side"], f["leg"].excess)],
         started_words=part_of_month(episode.start),
         accelerated_words=week_of_month(episode.accelerated_week[1]) if episode.accelerated_week else None,
         sessions=episode_sessions(episode, as_of),
@@ -137,6 +139,11 @@ def build_concept(day: MarketDay, ctx: NoteContext, ix: VaultIndex, renderer, ch
     meta = ix.frontmatter("concept", ix.concept, tickers=tickers, date=episode.start,
                           tags=["rotation", f"year/{episode.start.year}"])
     return RenderedNote(path=f"Concepts/{ix.concept}.md", frontmatter=meta, body=body)
+
+
+def _against_its_side(side: str, excess: float) -> bool:
+    """A leg money left that beat the benchmark over the episode, or one it entered that lagged."""
+    return excess > 0 if side == "Out of" else excess < 0
 
 
 def short_summary(episode: Episode) -> str:
