@@ -298,3 +298,19 @@ def test_episode_durations_count_only_sizeable_episodes_and_each_period_once():
     )
     rate = episode_durations(past, None, sessions[-1], sessions, min_cases=2)
     assert (rate.cases, rate.low, rate.high) == (2, 10.0, 21.0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 30), st.integers(31, 59))
+def test_an_episode_spread_sliced_at_a_session_equals_one_computed_on_rows_up_to_it(seed, base, last):
+    """The cached episode path is computed to the panel's end; its slice must not look ahead."""
+    from kbgen.analytics.rotation import LegPrices, RotationLeg
+
+    rng = np.random.default_rng(seed)
+    adj = pd.DataFrame(100 * np.cumprod(1 + rng.normal(0, 0.02, (60, 5)), axis=0),
+                       columns=["A", "B", "C", "D", "SPY"], index=pd.bdate_range("2025-01-02", periods=60))
+    adj.iloc[rng.integers(0, 60, 6), rng.integers(0, 4, 6)] = np.nan  # members missing on some sessions
+    legs = [RotationLeg("ab", "group", None, ("A", "B")), RotationLeg("c", "group", "C", ("C",)),
+            RotationLeg("d", "group", "D", ("D",))]
+    full, cut = LegPrices(adj, legs, "SPY"), LegPrices(adj.iloc[: last + 1], legs, "SPY")
+    np.testing.assert_array_equal(full.episode_spread(base, last, (0,), (1, 2)), cut.spread(base, last, (0,), (1, 2)))

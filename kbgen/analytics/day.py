@@ -45,6 +45,7 @@ class Analyzer:
         self.participation = breadth.participation(adj[self.stocks], self.returns["1D"][self.stocks])
         self._rotation_indicators()
         self._base_rate_events()
+        self._group_means = self._group_mean_returns()
 
     # --- construction ----------------------------------------------------------------------
 
@@ -86,6 +87,15 @@ class Analyzer:
             ),
         ]
         self.events = [e for e in events if e is not None]
+
+    def _group_mean_returns(self) -> dict[str, dict[str, np.ndarray]]:
+        """Per group and window, the mean over members with a value, on every session."""
+        out = {}
+        for name, members in self.config.universe.groups.items():
+            present = [t for t in members if t in self.panel.adj.columns]
+            if present:
+                out[name] = {w: self.returns[w][present].mean(axis=1).to_numpy() for w in WINDOWS}
+        return out
 
     # --- per day ----------------------------------------------------------------------------
 
@@ -257,14 +267,8 @@ class Analyzer:
 
     def _group_returns(self, at: int) -> dict[str, WindowReturns]:
         """Equal-weight mean of the members' window returns (members with a value)."""
-        out = {}
-        for name, members in self.config.universe.groups.items():
-            present = [t for t in members if t in self.panel.adj.columns]
-            if present:
-                out[name] = WindowReturns({
-                    w: as_optional(self.returns[w][present].iloc[at].mean()) for w in WINDOWS
-                })
-        return out
+        return {name: WindowReturns({w: as_optional(means[w][at]) for w in WINDOWS})
+                for name, means in self._group_means.items()}
 
 
 def _optional_int(value) -> int | None:

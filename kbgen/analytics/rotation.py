@@ -93,10 +93,11 @@ def build_legs(sectors: dict[str, str], groups: dict[str, list[str]], columns) -
 
 
 class LegPrices:
-    """Fast span returns of every leg and of the benchmark, as matrix products over one array."""
+    """Span returns of every leg and of the benchmark over one array of adjusted closes."""
 
     def __init__(self, adj: pd.DataFrame, legs: list[RotationLeg], benchmark: str):
         self.sessions = adj.index
+        self.dates = [d.date() for d in adj.index]
         used = sorted({t for leg in legs for t in leg.members})
         self.values = adj.reindex(columns=used).to_numpy(dtype=float)
         where = {t: i for i, t in enumerate(used)}
@@ -104,8 +105,10 @@ class LegPrices:
         self.membership = np.zeros((len(legs), len(used)))
         for row, leg in enumerate(legs):
             self.membership[row, [where[t] for t in leg.members]] = 1.0
+        self.member_columns = [np.flatnonzero(row) for row in self.membership]
         self.benchmark_values = adj[benchmark].to_numpy(dtype=float) if benchmark in adj.columns else None
         self.legs = legs
+        self._spreads: dict[tuple, np.ndarray] = {}
 
     def _mean_by_leg(self, relative: np.ndarray) -> np.ndarray:
         """Mean over each leg's members with a value (NaN when none has one)."""
@@ -115,15 +118,34 @@ class LegPrices:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(count > 0, total / count, np.nan)
 
-    def paths(self, base: int, last: int) -> np.ndarray:
-        """(sessions base..last) x legs: each leg's return from `base` to each session."""
-        block = self.values[base:last + 1]
-        return self._mean_by_leg(block / block[0] - 1)
-
     def excess(self, base: int, last: int) -> np.ndarray:
         """Each leg's return minus the benchmark's over [base, last]."""
         legs = self._mean_by_leg(self.values[last] / self.values[base] - 1)
         return legs - (self.benchmark_values[last] / self.benchmark_values[base] - 1)
+
+    def spread(self, base: int, last: int, into: tuple[int, ...], out_of: tuple[int, ...]) -> np.ndarray:
+        """For sessions base..last: mean return since `base` of the `into` legs minus that of `out_of`."""
+        return self._side_path(base, last, into) - self._side_path(base, last, out_of)
+
+    def episode_spread(self, base: int, last: int, into: tuple[int, ...], out_of: tuple[int, ...]) -> np.ndarray:
+        """spread(), computed once to the panel's end and sliced, for paths asked for on every session.
+
+        Each session's value uses only the rows of `base` and of that session, so the slice equals
+        spread(base, last, ...) and never looks past `last`.
+        """
+        key = (base, into, out_of)
+        if key not in self._spreads:
+            self._spreads[key] = self.spread(base, len(self.dates) - 1, into, out_of)
+        return self._spreads[key][: last - base + 1]
+
+    def _side_path(self, base: int, last: int, legs: tuple[int, ...]) -> np.ndarray:
+        """Mean over `legs` (those with a value) of each leg's member-mean return from `base`."""
+        block = self.values[base:last + 1]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a session where no member has a price
+            by_leg = [np.nanmean(block[:, cols] / block[0, cols] - 1, axis=1)
+                      for cols in (self.member_columns[i] for i in legs)]
+            return np.nanmean(np.column_stack(by_leg), axis=1)
 
 
 def recent_windows(recent: int) -> tuple[int, ...]:
@@ -164,7 +186,7 @@ def detect_at(prices: LegPrices, position: int, lookback: int, recent: int) -> D
         return None
     rho = rank_correlation(descending_ranks(prior[usable]), descending_ranks(now[usable]))
     # the sold legs led over the prior window, so the turn lies inside the recent one
-    spread = _spread(prices, base, position, into, out_of)
+    spread = prices.spread(base, position, into, out_of)
     return Detection(position, base, pivot + int(np.nanargmin(spread[pivot - base:])), into, out_of, strength, rho)
 
 
@@ -172,13 +194,6 @@ def strongest_at(prices: LegPrices, position: int, lookback: int, windows: tuple
     """The detection with the largest spread among the recent windows (None when none passes)."""
     found = [d for d in (detect_at(prices, position, lookback, w) for w in windows) if d is not None]
     return max(found, key=lambda d: d.strength, default=None)
-
-
-def _spread(prices: LegPrices, base: int, last: int, into, out_of) -> np.ndarray:
-    paths = prices.paths(base, last)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmean(paths[:, list(into)], axis=1) - np.nanmean(paths[:, list(out_of)], axis=1)
 
 
 @dataclass(frozen=True)
@@ -219,7 +234,7 @@ def _fade(prices: LegPrices, detection: Detection, confirmed: int, as_of: int) -
     The end is the first session after `confirmed` and the start at which the gain is below
     half of its running peak, by at least MIN_GIVEBACK (so noise around a small gain ends nothing).
     """
-    spread = _spread(prices, detection.base, as_of, detection.into, detection.out_of)
+    spread = prices.episode_spread(detection.base, as_of, detection.into, detection.out_of)
     start = detection.start - detection.base
     gain = spread - spread[start]
     peak = np.maximum.accumulate(np.where(np.arange(len(gain)) >= start, gain, -np.inf))
@@ -232,7 +247,7 @@ def _starting_after(prices: LegPrices, detection: Detection, floor: int | None) 
     """The detection with its start moved to the spread's trough on or after `floor`."""
     if floor is None or detection.start >= floor:
         return detection
-    spread = _spread(prices, floor, detection.position, detection.into, detection.out_of)
+    spread = prices.spread(floor, detection.position, detection.into, detection.out_of)
     return replace(detection, start=floor + int(np.nanargmin(spread)))
 
 
@@ -272,20 +287,20 @@ def describe(prices: LegPrices, run: Run, as_of: int) -> Episode:
     """The episode of a run as seen on session `as_of` (no later data), told by its anchor's legs."""
     detection = run.anchor
     gain, end = _fade(prices, detection, detection.position, as_of)
-    spread = _spread(prices, detection.base, as_of, detection.into, detection.out_of)
+    spread = prices.episode_spread(detection.base, as_of, detection.into, detection.out_of)
     start = detection.start - detection.base
     last = (as_of if end is None else end) - detection.base
-    sessions = prices.sessions[detection.base: as_of + 1]
+    sessions = prices.dates[detection.base: as_of + 1]
     excess = prices.excess(detection.start, detection.base + last)
     return Episode(
-        start=sessions[start].date(),
-        end=None if end is None else sessions[last].date(),
+        start=sessions[start],
+        end=None if end is None else sessions[last],
         accelerated_week=_accelerated_week(gain, start, last, sessions),
         out_of=_flow(prices, detection.out_of, excess, worst_first=True),
         into=_flow(prices, detection.into, excess, worst_first=False),
         size=float(gain[last]),
         rank_correlation=detection.rho,
-        spread=tuple((d.date(), float(v)) for d, v in zip(sessions, spread)),
+        spread=tuple(zip(sessions, spread.tolist())),
     )
 
 
@@ -295,7 +310,7 @@ def _accelerated_week(gain: np.ndarray, start: int, last: int, sessions) -> tupl
     ends = np.arange(start + ACCELERATION_SESSIONS, last + 1)
     moves = gain[ends] - gain[ends - ACCELERATION_SESSIONS]
     best = int(ends[np.nanargmax(moves)])
-    return sessions[best - ACCELERATION_SESSIONS + 1].date(), sessions[best].date()
+    return sessions[best - ACCELERATION_SESSIONS + 1], sessions[best]
 
 
 def _flow(prices: LegPrices, indices, excess: np.ndarray, worst_first: bool) -> tuple[FlowLeg, ...]:
