@@ -82,7 +82,7 @@ def sector_performance_chart(sectors: tuple[SectorRow, ...], date: dt.date, benc
         axes.grid(axis="x", color=GRID, linewidth=0.6)
         axes.set_axisbelow(True)
         axes.set_xlabel("1D return, % (adjusted close to close)")
-        axes.set_title(f"Sector ETFs on {date.isoformat()}", loc="left")
+        axes.set_title(f"Sector ETFs on {date.isoformat()}", loc="left", y=1.0)
         return _svg(figure)
 
 
@@ -117,7 +117,7 @@ def rotation_chart(rows: tuple[RotationRow, ...], title: str) -> bytes:
         axes.set_ylim(low, high)
         axes.set_xlabel("RS-Ratio (relative strength trend)")
         axes.set_ylabel("RS-Momentum")
-        axes.set_title(title, loc="left")
+        axes.set_title(title, loc="left", y=1.0)
         return _svg(figure)
 
 
@@ -138,6 +138,6 @@ def spread_chart(episode: Episode, title: str) -> bytes:
         axes.set_axisbelow(True)
         axes.set_ylabel("cumulative excess spread, pts")
         axes.legend(loc="upper left", frameon=False, fontsize=8)
-        axes.set_title(title, loc="left")
+        axes.set_title(title, loc="left", y=1.0)
         figure.autofmt_xdate()
         return _svg(figure)
