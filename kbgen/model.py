@@ -133,6 +133,7 @@ class Episode:
     size: float                        # spread gain from start to as-of (or end)
     rank_correlation: float            # Spearman of prior-quarter vs recent sector returns (negative = leadership flipped)
     spread: tuple[tuple[dt.date, float], ...]  # cumulative into-minus-out-of spread, for the chart
+    taken_over: bool = False           # ended because a rotation of other legs began, not by fading
 
     @property
     def ongoing(self) -> bool:

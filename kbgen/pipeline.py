@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import __version__
 from .analytics.day import Analyzer
@@ -141,10 +141,13 @@ def build(
     episode_last_session: dict[dt.date, dt.date] = {}
     with VaultWriter(config.vault_dir, force=force, dry_run=dry_run) as writer:
 
-        def write(session: dt.date, parts: frozenset[str]):
+        def write(session: dt.date, parts: frozenset[str], episode_start: dt.date | None = None):
             """Build and write the session's notes at once, so a long backfill that is stopped keeps
-            every session it finished."""
+            every session it finished. `episode_start` picks the episode a concept note is about
+            when it is no longer the session's current one (it ended or was taken over)."""
             day = market.analyzer.day(session)
+            if episode_start is not None:
+                day = _showing_episode(day, episode_start)
             context = _context(config, market, daily_dates, history, session)
             notes, charts = build_notes(day, context, renderer, parts)
             referenced = "\n".join(note.body for note in notes)
@@ -164,12 +167,22 @@ def build(
                 progress(index, len(plan), session.isoformat())
         report.stale = day.stale
         current = day.episode.start if day.episode else None
-        for start, session in episode_last_session.items():
+        # An episode that ended within this run gets its concept note as of its end, saying so;
+        # one no longer current that has not ended keeps the last session that showed it.
+        ended = {e.start: e.end for e in day.past_episodes if e.end is not None and e.end >= plan[0]}
+        for start in sorted(set(episode_last_session) | set(ended)):
             if start != current:
-                write(session, CONCEPT_ONLY)
+                write(ended.get(start) or episode_last_session[start], CONCEPT_ONLY, episode_start=start)
         report.warnings.extend(writer.summary().warnings)
         report.errors.extend(str(error) for error in writer.errors)
     return report
+
+
+def _showing_episode(day, start: dt.date):
+    """The day with `start`'s episode as the one its concept note describes."""
+    if day.episode is not None and day.episode.start == start:
+        return day
+    return replace(day, episode=next((e for e in day.past_episodes if e.start == start), None))
 
 
 def _previous_note_to_relink(existing: list[dt.date], sessions: list[dt.date], market: Market) -> dt.date | None:

@@ -86,10 +86,24 @@ def test_a_rotation_that_reverses_ends_and_becomes_history():
     az = make_analyzer(closes, index)
     day = az.day(index[360].date())
     first = next(e for e in day.past_episodes if e.start == index[150].date())
-    # the spread gains ~0.8%/session for 35 sessions, then loses as much: half of it is gone
-    # about 17-18 sessions after the turn at 185
-    assert first.end is not None and index[200].date() <= first.end <= index[206].date()
+    # the spread gains ~0.8%/session for 35 sessions, then loses as much: half of it would be gone
+    # about 17-18 sessions after the turn at 185, but the reversal is a rotation of its own (the
+    # legs swap sides) and ends the first episode when it is detected, before that
+    assert first.end is not None and index[186].date() <= first.end <= index[206].date()
+    reversal = next(e for e in day.past_episodes if e.start == index[185].date())
+    assert {leg.ticker for leg in reversal.into} == set(OLD_LEADERS)
+    assert reversal.end is not None and index[330].date() < reversal.end <= index[360].date()
     assert day.episode is not None and day.episode.start == index[330].date()
+    assert az.day(index[193].date()).episode.ongoing  # not ended before the reversal is detected
+
+
+def test_an_episode_taken_over_by_other_legs_ends_there():
+    closes, index = scripted_rotation(400, turns=[150, 185, 330])
+    az = make_analyzer(closes, index)
+    for as_of in (index[195].date(), index[260].date()):
+        day = az.day(as_of)
+        first = next(e for e in (day.episode, *day.past_episodes) if e and e.start == index[150].date())
+        assert not first.ongoing and first.end == index[194].date(), as_of
 
 
 def test_rotation_quadrants_and_tail_end_at_the_as_of_date():

@@ -180,3 +180,22 @@ def test_a_researchers_note_where_kbgen_writes_one_keeps_their_words(demo_projec
     assert after.index("My channel checks") < after.index("<!-- kbgen:begin")
     post = frontmatter.load(note)
     assert post["rating"] == "overweight" and post["type"] == "stock"
+
+
+def test_an_episode_taken_over_in_a_later_run_gets_its_concept_note_marked_ended(tmp_path):
+    from test_analytics_rotation import CONFIG, frame_from, scripted_rotation
+
+    (tmp_path / "kbgen.yml").write_text(CONFIG)
+    config = load_config(tmp_path / "kbgen.yml")
+    closes, index = scripted_rotation(400, turns=[150, 185, 330])
+    with Store(config.store_path) as store:
+        store.upsert(frame_from(closes, index), source="csv:scripted")
+    first, takeover = index[150].date(), index[194].date()
+    # the evening runs up to the day before the takeover, then that day alone (as `kbgen update`)
+    assert kbgen(config, "build", "--from", str(index[170].date()), "--to", str(index[193].date())).exit_code == 0
+    note = config.vault_dir / "Concepts" / f"Sector Rotation {first:%B %Y}.md"
+    assert "Still running after" in note.read_text()
+    assert kbgen(config, "build", "--date", str(takeover)).exit_code == 0
+    text = note.read_text()
+    assert f"Ended on {takeover} (a rotation of other sectors and groups took over)" in text
+    assert f"## Key moves ({takeover})" in text

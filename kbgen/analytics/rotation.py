@@ -198,10 +198,12 @@ def strongest_at(prices: LegPrices, position: int, lookback: int, windows: tuple
 
 @dataclass(frozen=True)
 class Run:
-    """The detections of one episode, oldest first; `floor` is the end of the episode before it."""
+    """The detections of one episode, oldest first; `floor` is the end of the episode before it;
+    `superseded` the session at which a rotation of other legs opened while this one still ran."""
 
     detections: tuple[Detection, ...]
     floor: int | None
+    superseded: int | None = None
 
     @property
     def first(self) -> int:
@@ -222,11 +224,17 @@ class Run:
         return replace(best, start=opening.start, base=min(best.base, opening.start))
 
     def until(self, as_of: int) -> "Run":
-        return Run(tuple(d for d in self.detections if d.position <= as_of), self.floor)
+        superseded = self.superseded if self.superseded is not None and self.superseded <= as_of else None
+        return Run(tuple(d for d in self.detections if d.position <= as_of), self.floor, superseded)
 
     def end(self, prices: LegPrices, as_of: int) -> int | None:
         """Session at which the episode ended, as seen on `as_of` (None while it runs)."""
-        return _fade(prices, self.anchor, self.anchor.position, as_of)[1]
+        return self.ended(_fade(prices, self.anchor, self.anchor.position, as_of)[1])
+
+    def ended(self, faded: int | None) -> int | None:
+        """The earlier of the fade and the session another rotation took over (None: neither yet)."""
+        return min((s for s in (faded, self.superseded) if s is not None), default=None)
+
 
 def _fade(prices: LegPrices, detection: Detection, confirmed: int, as_of: int) -> tuple[np.ndarray, int | None]:
     """(spread gain since the start for sessions base..as_of, session of the end or None).
@@ -264,7 +272,9 @@ def scan(prices: LegPrices, lookback: int, recent: int) -> tuple[Run, ...]:
 
     A detection joins the latest episode when its legs agree with the episode's and that episode
     has not ended by the detection's session; otherwise it starts a new episode, whose start is
-    looked for on or after the end of the one before (an ended episode is never revived).
+    looked for on or after the end of the one before (an ended episode is never revived). A new
+    episode that opens while the latest still runs ends that one at its own detection session:
+    leadership has moved to other legs, even if the old spread has not given back half its gain.
     """
     windows = recent_windows(recent)
     runs: list[Run] = []
@@ -279,6 +289,8 @@ def scan(prices: LegPrices, lookback: int, recent: int) -> tuple[Run, ...]:
             continue
         opening = _starting_after(prices, detection, ended)
         if opening.start < position:       # a spread that has not risen yet is no episode
+            if latest and ended is None:   # other legs took over before this one faded
+                runs[-1] = replace(latest, superseded=position)
             runs.append(Run((opening,), ended))
     return tuple(runs)
 
@@ -286,7 +298,8 @@ def scan(prices: LegPrices, lookback: int, recent: int) -> tuple[Run, ...]:
 def describe(prices: LegPrices, run: Run, as_of: int) -> Episode:
     """The episode of a run as seen on session `as_of` (no later data), told by its anchor's legs."""
     detection = run.anchor
-    gain, end = _fade(prices, detection, detection.position, as_of)
+    gain, faded = _fade(prices, detection, detection.position, as_of)
+    end = run.ended(faded)
     spread = prices.episode_spread(detection.base, as_of, detection.into, detection.out_of)
     start = detection.start - detection.base
     last = (as_of if end is None else end) - detection.base
@@ -301,6 +314,7 @@ def describe(prices: LegPrices, run: Run, as_of: int) -> Episode:
         size=float(gain[last]),
         rank_correlation=detection.rho,
         spread=tuple(zip(sessions, spread.tolist())),
+        taken_over=end is not None and end == run.superseded and (faded is None or faded > end),
     )
 
 
