@@ -158,8 +158,11 @@ def build(
                 _record(report, writer.write(note))
             return day
 
+        # Home, sectors, stocks and thesis blocks describe "now": never rewind them to an older
+        # session when the vault already has a later daily note (e.g. `build --date` of a past day).
+        newest = max(daily_dates)
         for index, session in enumerate(plan, start=1):
-            is_last = index == len(plan)
+            is_last = index == len(plan) and session >= newest
             day = write(session, ALL_PARTS if is_last else DAILY_ONLY)
             if day.episode and not is_last:
                 episode_last_session[day.episode.start] = session

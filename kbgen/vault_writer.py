@@ -236,13 +236,18 @@ class VaultWriter:
         doc = _split_frontmatter(text[len(bom):])
         warnings: list[str] = []
         old = {"generated": False, "blocks": {}, "removed": [], **self._files.get(note.path, {})}
-        if doc is None:
+        current = _load_yaml(doc[1]) if doc is not None else {}
+        ours = old["generated"] or isinstance(current.get("kbgen"), dict)  # kbgen's provenance block
+        if not ours:
+            # A note kbgen did not create: only its managed blocks are kbgen's; its frontmatter
+            # (type, tags, aliases...) stays the researcher's, byte for byte.
+            head, body = ("", text[len(bom):]) if doc is None else (doc[0] + doc[1] + doc[2], doc[3])
+        elif doc is None:
             head, body = "", text[len(bom):]
             if note.frontmatter:
                 head = "---" + newline + _to_newline(_dump(note.frontmatter), newline) + "---" + newline
         else:
             opening, yaml_text, closing, body = doc
-            current = _load_yaml(yaml_text)
             merged_yaml, rewritten = _merge_frontmatter(yaml_text, current, note.frontmatter, newline)
             if rewritten:
                 warnings.append(f"{note.path}: frontmatter rewritten in full (its layout could not be edited in "

@@ -178,8 +178,7 @@ def test_a_researchers_note_where_kbgen_writes_one_keeps_their_words(demo_projec
     after = note.read_text()
     assert "My channel checks say iPhone demand is soft." in after
     assert after.index("My channel checks") < after.index("<!-- kbgen:begin")
-    post = frontmatter.load(note)
-    assert post["rating"] == "overweight" and post["type"] == "stock"
+    assert after.startswith("---\nrating: overweight\n---\n")  # kbgen did not create it: frontmatter untouched
 
 
 def test_an_episode_taken_over_in_a_later_run_gets_its_concept_note_marked_ended(tmp_path):
@@ -199,3 +198,13 @@ def test_an_episode_taken_over_in_a_later_run_gets_its_concept_note_marked_ended
     text = note.read_text()
     assert f"Ended on {takeover} (a rotation of other sectors and groups took over)" in text
     assert f"## Key moves ({takeover})" in text
+
+
+def test_building_a_past_session_does_not_rewind_the_notes_about_now(demo_project):
+    assert kbgen(demo_project, "build").exit_code == 0
+    vault = demo_project.vault_dir
+    home, apple = (vault / "Home.md").read_bytes(), (vault / "Stocks" / "Apple.md").read_bytes()
+    result = kbgen(demo_project, "build", "--date", "2026-01-12")
+    assert result.exit_code == 0, result.output
+    assert (vault / "Daily" / "2026-01-12.md").is_file()
+    assert (vault / "Home.md").read_bytes() == home and (vault / "Stocks" / "Apple.md").read_bytes() == apple
