@@ -46,10 +46,20 @@ ATTACHMENT_EXTENSIONS = frozenset(
 )
 SECTION_ORDER = ("Concepts", "Sectors", "Groups", "Stocks", "Theses", "Catalysts", "Daily")
 DAILY_FOLDER = "Daily"
+NEWEST_FIRST = (DAILY_FOLDER, "Concepts")  # dated notes: the latest on top
 HOME_NOTE = "Home.md"
 TAGS_PAGE = "tags.md"
+STYLESHEET = "assets/kbgen.css"
+# Wider content and tighter cells: the sector board has 9 columns, returns tables 8; with
+# Material's defaults (61rem grid, 1.25em cell padding) their last columns scroll out of view.
+CSS = """\
+.md-grid { max-width: 80rem; }
+.md-typeset table:not([class]) th, .md-typeset table:not([class]) td { padding: .6em .7em; }
+.md-typeset table:not([class]) th { min-width: 0; }
+"""
 REF_PREFIX = "kbgen-link-"
 GROUP_ABOVE = 40  # a nav section with more notes than this is split into groups
+BACKLINKS_AS_LIST = 25  # more "Linked from" sources than this are shown collapsed
 DEFAULT_SLUGIFY = partial(slugify_unicode, separator="-")  # MkDocs' and the bridge's default
 
 WIKILINK = re.compile(r"(?P<embed>!?)\[\[(?P<inner>[^\[\]\n]+?)\]\]")
@@ -283,6 +293,7 @@ class Note:
     uri: str
     title: str
     links: frozenset[str]
+    date: str = ""  # frontmatter `date` (ISO), orders Concepts newest first
 
     @property
     def is_daily(self) -> bool:
@@ -348,14 +359,16 @@ def build_nav(notes: Iterable[Note], extra_pages: Iterable[tuple[str, str]] = ()
         node.setdefault("", []).append((note, entry))
     ranked = sorted(tree, key=lambda f: (SECTION_ORDER.index(f) if f in SECTION_ORDER else len(SECTION_ORDER), f.lower()))
     nav = [entry for _, entry in home]
-    nav += [{html_text(folder): _section_items(tree[folder], newest_first=folder == DAILY_FOLDER)} for folder in ranked]
+    nav += [{html_text(folder): _section_items(tree[folder], newest_first=folder in NEWEST_FIRST)} for folder in ranked]
     nav += [entry for _, entry in sorted(root_notes, key=lambda item: item[0].nav_title.lower())]
     nav += [{html_text(title): uri} for title, uri in extra_pages]
     return nav
 
 
 def _section_items(node: dict, newest_first: bool) -> list:
-    own = sorted(node.get("", []), key=lambda item: item[0].nav_title.lower(), reverse=newest_first)
+    by_date = lambda item: (item[0].date or item[0].stem, item[0].nav_title.lower())  # noqa: E731
+    by_title = lambda item: item[0].nav_title.lower()  # noqa: E731
+    own = sorted(node.get("", []), key=by_date if newest_first else by_title, reverse=newest_first)
     if len(own) > GROUP_ABOVE:
         own = _grouped(own)
     subsections = [
@@ -393,10 +406,12 @@ def backlinks(notes: Iterable[Note]) -> dict[str, list[Note]]:
 
 def linked_from_section(sources: list[Note], page_uri: str) -> str:
     """Markdown for the "Linked from" list, with links relative to `page_uri`."""
-    items = "\n".join(
-        f"- [{_escape_label(html_text(s.nav_title))}]({relative_url(s.uri, page_uri)})" for s in sources
-    )
-    return f"\n\n## Linked from\n\n{items}\n"
+    links = [f"[{_escape_label(html_text(s.nav_title))}]({relative_url(s.uri, page_uri)})" for s in sources]
+    if len(links) <= BACKLINKS_AS_LIST:
+        return "\n\n## Linked from\n\n" + "\n".join(f"- {link}" for link in links) + "\n"
+    # Home, sectors and groups are linked from every daily note: collapsed, on one line, instead of
+    # a list hundreds of lines long (pymdownx.details is enabled in mkdocs.yml).
+    return f'\n\n## Linked from\n\n??? note "{len(links)} notes link here"\n\n    ' + " · ".join(links) + "\n"
 
 
 # --- the plugin -------------------------------------------------------------------------------
@@ -418,6 +433,8 @@ class KbgenPlugin(BasePlugin[KbgenPluginConfig]):
         self.linked_from: dict[str, list[Note]] = {}
         self.problems: list[str] = []
         self.pages_rendered = 0
+        if STYLESHEET not in config.extra_css:
+            config.extra_css.append(STYLESHEET)
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
@@ -426,6 +443,8 @@ class KbgenPlugin(BasePlugin[KbgenPluginConfig]):
         self.notes = {f.src_uri: self._read_note(f) for f in pages if not f.inclusion.is_excluded()}
         self.linked_from = backlinks(self.notes.values()) if self.config.backlinks else {}
         self._make_home_the_front_page(files)
+        if STYLESHEET not in files.src_uris:
+            files.append(File.generated(config, STYLESHEET, content=CSS))
         extra = []
         if self.config.tags_page and TAGS_PAGE not in files.src_uris:
             files.append(self._tags_page(config))
@@ -437,7 +456,9 @@ class KbgenPlugin(BasePlugin[KbgenPluginConfig]):
     def _read_note(self, file: File) -> Note:
         meta, body = split_frontmatter(file.content_string)
         title = note_title(meta, body, file.name)
-        return Note(file.src_uri, title, frozenset(outgoing_links(body, file.src_uri, self.index)))
+        date = meta.get("date")
+        return Note(file.src_uri, title, frozenset(outgoing_links(body, file.src_uri, self.index)),
+                    date.isoformat() if hasattr(date, "isoformat") else str(date or ""))
 
     def _make_home_the_front_page(self, files: Files) -> None:
         home = files.get_file_from_path(self.config.home)
@@ -459,6 +480,12 @@ class KbgenPlugin(BasePlugin[KbgenPluginConfig]):
         if dailies and nav.items and home is not None and nav.items[0] is home.page:
             latest = files.get_file_from_path(dailies[-1].uri)
             nav.items.insert(1, Link(f"Latest: {dailies[-1].stem}", latest.url))
+        # The Daily section lists newest first, so Material's footer would call the next day
+        # "Previous". Link daily pages to each other chronologically instead, and only to each other.
+        pages = [files.get_file_from_path(n.uri).page for n in dailies]
+        for older, page, newer in zip([None, *pages[:-1]], pages, [*pages[1:], None]):
+            if page is not None:
+                page.previous_page, page.next_page = older, newer
         return nav
 
     @event_priority(50)  # before obsidian-bridge, so it never sees the forms it gets wrong

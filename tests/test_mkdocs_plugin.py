@@ -203,3 +203,18 @@ def test_long_sections_are_grouped_by_month_or_letter():
     months = nav[1]["Daily"]
     assert [next(iter(group)) for group in months] == ["2025-02", "2025-01"]
     assert months[0]["2025-02"][0] == {"2025-02-25": "Daily/2025-02-25.md"}
+
+
+def test_concepts_are_listed_newest_first_by_date():
+    concepts = [Note(f"Concepts/Sector Rotation {m}.md", f"Sector Rotation {m}", frozenset(), date)
+                for m, date in (("July 2026", "2026-07-01"), ("October 2026", "2026-10-02"), ("September 2026", "2026-09-01"))]
+    assert [next(iter(item)) for item in build_nav(concepts)[0]["Concepts"]] == [
+        "Sector Rotation October 2026", "Sector Rotation September 2026", "Sector Rotation July 2026"]
+
+
+def test_a_long_linked_from_list_is_collapsed():
+    sources = [Note(f"Daily/2026-01-{d:02d}.md", "x", frozenset()) for d in range(1, 31)]
+    section = linked_from_section(sources, "Home.md")
+    assert '??? note "30 notes link here"' in section and section.count("](Daily/") == 30
+    assert section.count("\n- ") == 0
+    assert linked_from_section(sources[:3], "Home.md").count("\n- [") == 3

@@ -235,3 +235,12 @@ def test_stock_notes_only_for_stocks_with_data_or_moving():
     stocks = {n.path for n in notes if n.path.startswith("Stocks/")}
     assert "Stocks/Oracle.md" not in stocks and "Stocks/ExxonMobil.md" not in stocks
     assert "Stocks/Apple.md" in stocks
+
+
+def test_daily_note_names_universe_tickers_without_prices():
+    daily = next(n for n in build()[0] if n.path.startswith("Daily/")).body
+    assert "No prices in the store" not in daily
+    day = make_day()
+    closes = {t: v for t, v in day.closes.items() if t != "NVDA"}
+    daily = next(n for n in build(day=replace(day, closes=closes))[0] if n.path.startswith("Daily/")).body
+    assert "No prices in the store for 1 universe ticker(s), left out of every table: [[NVIDIA|NVDA]]" in daily

@@ -167,6 +167,17 @@ def test_a_page_in_a_long_section_renders_only_its_own_group(tmp_path):
     assert nav.count('href="../Bco') == 1  # the collapsed group "B" is one link, not its 30 pages
 
 
+def test_daily_footer_runs_in_date_order_and_wide_tables_fit(built):
+    site = built.site_dir
+    page = (site / "Daily/2026-01-08/index.html").read_text()
+    assert re.search(r'href="../2026-01-07/" class="md-footer__link md-footer__link--prev"', page)
+    assert "md-footer__link--next" not in page  # the latest day has no next one
+    older = (site / "Daily/2026-01-07/index.html").read_text()
+    assert re.search(r'href="../2026-01-08/" class="md-footer__link md-footer__link--next"', older)
+    assert "max-width: 80rem" in (site / "assets/kbgen.css").read_text()
+    assert 'href="../../assets/kbgen.css"' in page
+
+
 def test_home_is_the_front_page(built):
     assert "<title>Market research home - " in (built.site_dir / "index.html").read_text()
     assert not (built.site_dir / "Home").exists()
