@@ -206,12 +206,32 @@ def parse_config(text: str, path: Path) -> Config:
     try:
         model = ConfigModel.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(path, [_describe(path, err, lines) for err in exc.errors()]) from None
+        problems = [_describe(path, err, lines) for err in exc.errors()]
+        raise ConfigError(path, problems + _universe_problems(data, path, lines)) from None
     problems: list[str] = []
     securities = _collect_securities(model, path, lines, problems)
     if problems:
         raise ConfigError(path, problems)
     return Config(path=path, model=model, securities=securities)
+
+
+def _universe_problems(data: dict, path: Path, lines: dict) -> list[str]:
+    """Unknown sector names and duplicate tickers, checked even when another key failed schema
+    validation, so one run lists every problem. Unknown keys of `universe` are set aside (they are
+    reported already); a universe whose shape is still wrong is skipped."""
+    raw = data.get("universe")
+    if not isinstance(raw, dict):
+        return []
+    try:
+        universe = Universe.model_validate({k: v for k, v in raw.items() if k in Universe.model_fields})
+    except ValidationError:
+        return []
+    analysis = data.get("analysis") if isinstance(data.get("analysis"), dict) else {}
+    benchmark = analysis.get("benchmark", Analysis.model_fields["benchmark"].default)
+    stand_in = ConfigModel.model_construct(universe=universe, analysis=Analysis.model_construct(benchmark=str(benchmark)))
+    problems: list[str] = []
+    _collect_securities(stand_in, path, lines, problems)
+    return problems
 
 
 def _collect_securities(model: ConfigModel, path: Path, lines: dict, problems: list[str]) -> dict[str, Security]:

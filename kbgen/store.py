@@ -32,7 +32,12 @@ CREATE TABLE IF NOT EXISTS prices (
 """
 
 # A row counts as changed only when a price field differs; rewriting the same numbers is a no-op.
-_DIFFERS = " OR ".join(f"prices.{f} IS NOT excluded.{f}" for f in PRICE_FIELDS)
+# An empty incoming field for the same close (a close-only CSV of a day Yahoo already gave in full)
+# keeps the stored value instead of erasing it; a different close replaces the whole bar.
+_SAME_BAR = "excluded.close IS prices.close"
+_VALUE = {f: f"CASE WHEN excluded.{f} IS NULL AND {_SAME_BAR} THEN prices.{f} ELSE excluded.{f} END"
+          for f in PRICE_FIELDS if f != "close"}
+_DIFFERS = " OR ".join(f"prices.{f} IS NOT {_VALUE.get(f, f'excluded.{f}')}" for f in PRICE_FIELDS)
 
 
 class StoreError(Exception):
@@ -105,7 +110,7 @@ class Store:
             db.execute(
                 f"""INSERT INTO prices ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM temp.incoming WHERE true
                     ON CONFLICT (ticker, date) DO UPDATE SET
-                    {', '.join(f'{c} = excluded.{c}' for c in COLUMNS[2:])}
+                    {', '.join(f"{c} = {_VALUE.get(c, 'excluded.' + c)}" for c in COLUMNS[2:])}
                     WHERE {_DIFFERS}"""
             )
             db.execute("DELETE FROM temp.incoming")

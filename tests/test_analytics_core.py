@@ -94,7 +94,7 @@ def test_record_close_on_the_last_day_and_high_since():
     closes["DEF"] = pd.Series(def_values, index=index)
     day = analyzer(closes).day(index[-1].date())
     bbb, deff = mover(day, "BBB"), mover(day, "DEF")
-    assert bbb.record_high and "record close" in bbb.facts
+    assert bbb.record_high and f"record close in the stored history (from {index[0].date().isoformat()})" in bbb.facts
     assert not deff.record_high and deff.high_since == index[10].date()
     assert f"highest close since {index[10].date().isoformat()}" in deff.facts
 
@@ -325,3 +325,47 @@ def test_market_day_has_every_field_filled():
     assert {f.name for f in dataclasses.fields(day)} >= {"sectors", "winners", "base_rates", "group_returns"}
     assert day.group_returns["Tech pair"].get("1D") == pytest.approx(
         np.mean([day.returns["AAA"].get("1D"), day.returns["BBB"].get("1D")]))
+
+
+def test_sector_board_ranks_rank_changes_and_member_breadth():
+    closes = flat_market(30)
+    index = closes["SPY"].index
+    for ticker, moves in {"XLK": (0.02, -0.01), "XLI": (-0.01, 0.03), "XLE": (0.0, 0.01)}.items():
+        closes[ticker] = closes[ticker].copy()
+        closes[ticker].iloc[-2] *= 1 + moves[0]           # yesterday: XLK best, XLI worst
+        closes[ticker].iloc[-1] = closes[ticker].iloc[-2] * (1 + moves[1])   # today: XLI best, XLK worst
+    closes["AAA"] = closes["AAA"].copy()
+    closes["AAA"].iloc[-1] = closes["AAA"].iloc[-2] * 1.04  # one of three tech members up today,
+    closes["NET"] = closes["NET"].copy()
+    closes["NET"].iloc[-1] = closes["NET"].iloc[-2]          # one unchanged (not "up"), one down
+    day = analyzer(closes).day(index[-1].date())
+    board = {s.etf: s for s in day.sectors}
+    assert [board[e].rank_1d for e in ("XLI", "XLE", "XLK")] == [1, 2, 3]
+    assert (board["XLI"].rank_change_1d, board["XLK"].rank_change_1d) == (2, -2)
+    tech = [day.returns[t].get("1D") for t in ("AAA", "BBB", "NET")]
+    assert board["XLK"].members_up_share == pytest.approx(1 / 3)
+    assert board["XLK"].members_equal_weight_1d == pytest.approx(np.mean(tech))
+
+
+def test_breadth_shares_new_highs_and_lows_with_a_full_year():
+    index = sessions(260)
+    up, down = np.linspace(100, 150, 260), np.linspace(150, 100, 260)
+    closes = {t: pd.Series(up, index=index) for t in ("SPY", "XLK", "XLI", "XLE", "AAA", "BBB", "DEF", "GAP")}
+    closes.update({t: pd.Series(down, index=index) for t in ("OIL", "NET")})
+    day = analyzer(closes).day(index[-1].date())
+    assert (day.breadth.new_highs, day.breadth.new_lows) == (4, 2)
+    assert day.breadth.above_50d == pytest.approx(4 / 6) and day.breadth.above_200d == pytest.approx(4 / 6)
+    net = mover(day, "NET")
+    assert net.record_low and "lowest close in the stored history (from 2025-01-02)" in net.facts
+
+
+def test_weekly_movers_are_ranked_by_the_weeks_move():
+    closes = flat_market(30)
+    index = closes["SPY"].index
+    closes["BBB"] = closes["BBB"].copy()
+    closes["BBB"].iloc[-5:-1] *= 1.10                      # +10% over the week, down a little today
+    closes["BBB"].iloc[-1] = closes["BBB"].iloc[-2] * 0.995
+    day = analyzer(closes).day(index[-1].date())
+    assert day.weekly_winners[0].ticker == "BBB" and day.weekly_winners[0].move == pytest.approx(
+        closes["BBB"].iloc[-1] / closes["BBB"].iloc[-6] - 1)
+    assert "BBB" not in {m.ticker for m in day.winners}

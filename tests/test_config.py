@@ -56,6 +56,13 @@ def test_all_problems_are_reported_together(tmp_path):
     assert any(":12: network.timeout:" in p for p in found)
 
 
+def test_schema_and_universe_problems_are_reported_in_one_run(tmp_path):
+    text = MINIMAL.replace("  benchmarks:", "    Utilities:\n      etf: XLU\n      members: {XOM: Exxon again}\n  benchmarks:")
+    found = problems(text + "analysis:\n  movers: many\n", tmp_path)
+    assert any("analysis.movers:" in p for p in found)
+    assert any("ticker XOM is listed twice" in p for p in found)
+
+
 def test_ticker_in_two_sectors_is_an_error(tmp_path):
     text = MINIMAL.replace("  benchmarks:", "    Utilities:\n      etf: XLU\n      members: {XOM: Exxon again}\n  benchmarks:")
     [problem] = problems(text, tmp_path)

@@ -25,6 +25,19 @@ def test_insert_update_unchanged_counts(tmp_path):
         assert store.integrity_ok()
 
 
+def test_a_close_only_row_for_a_stored_bar_keeps_its_other_fields(tmp_path):
+    full = rows([10.0, 11.0]).assign(open=9.5, high=10.5, low=9.0)
+    with Store(tmp_path / "p.sqlite") as store:
+        store.upsert(full, "yahoo")
+        close_only = rows([10.0, 11.5])[["ticker", "date", "close"]]
+        counts = store.upsert(close_only, "csv:close-only.csv")
+        assert (counts.updated, counts.unchanged) == (1, 1)
+        loaded = store.load(["AAA"]).set_index("date")
+        same, revised = loaded.iloc[0], loaded.iloc[1]
+        assert (same["open"], same["adj_close"], same["volume"]) == (9.5, 10.0, 1000.0)  # nothing erased
+        assert revised["close"] == 11.5 and pd.isna(revised["open"])  # a new close replaces the whole bar
+
+
 def test_unchanged_rows_are_not_rewritten(tmp_path):
     with Store(tmp_path / "p.sqlite") as store:
         store.upsert(rows([10.0]), "first")

@@ -201,6 +201,7 @@ class Analyzer:
                 low_since=movers.extreme_since(history, dates, high=False),
                 gap=as_optional(self.gap[ticker].iat[at]),
                 relative_volume=as_optional(self.relative_volume[ticker].iat[at]),
+                history_start=self.panel.first_dates.get(ticker),
             )
             out.append(Mover(
                 ticker=ticker, name=security.name, sector=security.sector,

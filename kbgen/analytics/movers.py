@@ -112,6 +112,7 @@ class MoverContext:
     low_since: dt.date | None
     gap: float | None
     relative_volume: float | None
+    history_start: dt.date | None = None   # first stored row: a "record" is only a record since then
 
 
 def facts(context: MoverContext) -> tuple[str, ...]:
@@ -119,12 +120,14 @@ def facts(context: MoverContext) -> tuple[str, ...]:
     said = []
     if abs(context.streak) >= 2:
         said.append(f"{ordinal(abs(context.streak))} straight {'gain' if context.streak > 0 else 'decline'}")
+    # A record is only a record of the stored history: say where that history starts.
+    since = f" in the stored history (from {context.history_start.isoformat()})" if context.history_start else ""
     if context.record_high:
-        said.append("record close")
+        said.append(f"record close{since}")
     elif context.high_since:
         said.append(f"highest close since {context.high_since.isoformat()}")
     if context.record_low:
-        said.append("lowest close on record")
+        said.append(f"lowest close{since}" if since else "lowest close on record")
     elif context.low_since:
         said.append(f"lowest close since {context.low_since.isoformat()}")
     if context.gap is not None and context.move_1d is not None and abs(context.gap) >= GAP_FACT_MIN:
