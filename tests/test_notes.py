@@ -244,3 +244,17 @@ def test_daily_note_names_universe_tickers_without_prices():
     closes = {t: v for t, v in day.closes.items() if t != "NVDA"}
     daily = next(n for n in build(day=replace(day, closes=closes))[0] if n.path.startswith("Daily/")).body
     assert "No prices in the store for 1 universe ticker(s), left out of every table: [[NVIDIA|NVDA]]" in daily
+
+
+def test_concept_drivers_list_the_episodes_catalysts_that_name_its_legs():
+    from kbgen.model import Catalyst
+    from notes_fixtures import CATALYSTS
+
+    extra = (Catalyst("Apple supply warning", dt.date(2025, 12, 30), tickers=("AAPL",)),   # in, names Mag 7
+             Catalyst("Old news", dt.date(2025, 11, 3), tickers=("AAPL",)),                # before the episode
+             Catalyst("Bank rules", dt.date(2026, 1, 5), sectors=("Financials",)))         # names no leg
+    notes, _ = build(catalysts=CATALYSTS + extra)
+    concept = next(n for n in notes if n.path.startswith("Concepts/")).body
+    drivers = concept.split("## Drivers")[1].split("<!-- kbgen:end drivers -->")[0]
+    assert "- [[Apple supply warning]] (2025-12-30): [[Magnificent 7]] (out of)" in drivers
+    assert "Old news" not in drivers and "Bank rules" not in drivers

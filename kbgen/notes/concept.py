@@ -93,6 +93,28 @@ def drivers(day: MarketDay, ctx: NoteContext, ix: VaultIndex) -> list[dict]:
             for name, movers in sorted(explained.items())]
 
 
+CATALYST_LEAD_DAYS = 7  # a catalyst announced in the week before the spread's trough can start a rotation
+
+
+def episode_catalysts(episode: Episode, ctx: NoteContext, ix: VaultIndex, as_of: dt.date) -> list[dict]:
+    """Catalyst notes dated from a week before the episode's start to its end (or `as_of`) that
+    name one of its legs: a sector leg by sector or by a ticker of that sector, a group leg by a
+    member ticker. Each comes with the legs it names and their side."""
+    first, last = episode.start - dt.timedelta(days=CATALYST_LEAD_DAYS), episode.end or as_of
+    legs = [(l, "out of") for l in episode.out_of] + [(l, "into") for l in episode.into]
+    groups = ctx.config.universe.groups
+    found = []
+    for catalyst in sorted(ctx.catalysts, key=lambda c: (c.date, c.name)):
+        if not first <= catalyst.date <= last:
+            continue
+        sectors = set(catalyst.sectors) | {ctx.config.sector_of(t) for t in catalyst.tickers}
+        named = [{"ref": ix.leg(leg.name, leg.kind), "side": side} for leg, side in legs
+                 if (leg.name in sectors if leg.kind == "sector" else set(groups.get(leg.name, ())) & set(catalyst.tickers))]
+        if named:
+            found.append({"ref": ix.catalyst(catalyst.name), "date": catalyst.date, "legs": named})
+    return found
+
+
 def flow_refs(episode: Episode, ix: VaultIndex) -> dict:
     return {"out_of": [ix.leg(l.name, l.kind) for l in episode.out_of],
             "into": [ix.leg(l.name, l.kind) for l in episode.into]}
@@ -126,6 +148,7 @@ def build_concept(day: MarketDay, ctx: NoteContext, ix: VaultIndex, renderer, ch
         notable=mover_rows(day.notable, ix),
         comparisons=comparisons(day, ix),
         drivers=drivers(day, ctx, ix),
+        episode_catalysts=episode_catalysts(episode, ctx, ix, as_of),
         favoured=sector_views(day.rotation, day, ix, True),
         at_risk=sector_views(day.rotation, day, ix, False),
         impacts=[{"ref": ix.thesis(i.thesis), "impact": i} for i in day.impacts],
