@@ -32,6 +32,30 @@ class KbgenError(click.ClickException):
 
     def show(self, file=None) -> None:
         click.echo(f"kbgen: {self.format_message()}", err=True)
+        _to_log_file(f"kbgen: {self.format_message()}", logging.ERROR)
+
+
+def _say(message: str, err: bool = False, level: int = logging.INFO) -> None:
+    """Print a result line (summary, warning, error) and add it to the --log-file, if one is open,
+    so the log of a cron run holds what a terminal would have shown."""
+    click.echo(message, err=err)
+    _to_log_file(message, level)
+
+
+def _to_log_file(message: str, level: int) -> None:
+    logger = logging.getLogger("kbgen")
+    for handler in logger.handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.handle(logger.makeRecord(logger.name, level, __file__, 0, message, None, None))
+
+
+def _rejected_rows(rejected: dict[str, list[str]]) -> list[str]:
+    """One line per ticker whose rows from Yahoo failed validation (those rows were not stored)."""
+    lines = []
+    for ticker, notes in sorted(rejected.items()):
+        more = f"; ... and {len(notes) - 3} more" if len(notes) > 3 else ""
+        lines.append(f"  {ticker}: {len(notes)} row(s) from Yahoo rejected: {'; '.join(notes[:3])}{more}")
+    return lines
 
 
 class State:
@@ -125,7 +149,7 @@ def _parse_date(ctx, param, value):
               help="Config file (default: kbgen.yml in this folder or a parent).")
 @click.option("--vault", type=click.Path(file_okay=False, path_type=Path), help="Vault folder (overrides the config).")
 @click.option("-v", "--verbose", count=True, help="Show debugging detail.")
-@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors (for cron).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines: only the summary, warnings and errors (for cron).")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), help="Also append a detailed log here.")
 @click.version_option(__version__, prog_name="kbgen")
 @click.pass_context
@@ -256,12 +280,14 @@ def _fetch(state: State, tickers, start):
     finally:
         progress.close()
     counts = report.counts
-    click.echo(
+    _say(
         f"fetched {len(report.statuses)} tickers: {counts.inserted} rows inserted, {counts.updated} updated, "
         f"{counts.unchanged} unchanged, {len(report.failed)} failed"
     )
     for ticker, reason in sorted(report.failed.items()):
-        click.echo(f"  {ticker}: {reason}", err=True)
+        _say(f"  {ticker}: {reason}", err=True, level=logging.WARNING)
+    for line in _rejected_rows(report.rejected):
+        _say(line, err=True, level=logging.WARNING)
     return report
 
 
@@ -324,14 +350,22 @@ def _locked(exc) -> KbgenError:
     return KbgenError(f"{exc}", EXIT_FAILURE)
 
 
-def _report_build(report) -> None:
+def _print_changes(changes) -> None:
+    """What a dry run would write: one line per file, e.g. `would create Daily/2026-01-30.md`."""
+    for status, path in dict.fromkeys(changes):
+        click.echo(f"would {status.removesuffix('d')} {path}")
+
+
+def _report_build(report, dry_run: bool = False) -> None:
     for warning in report.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        _say(f"warning: {warning}", err=True, level=logging.WARNING)
     for error in report.errors:
-        click.echo(f"error: {error}", err=True)
-    click.echo(report.summary())
+        _say(f"error: {error}", err=True, level=logging.ERROR)
+    if dry_run:
+        _print_changes(report.changes)
+    _say(report.summary())
     if report.stale:
-        click.echo(f"stale (no data for the latest session): {', '.join(report.stale)}")
+        _say(f"stale (no data for the latest session): {', '.join(report.stale)}")
 
 
 @cli.command(name="build")
@@ -372,7 +406,7 @@ def build_(state: State, date, start, end, force, dry_run):
         raise _locked(exc) from None
     finally:
         progress.close()
-    _report_build(report)
+    _report_build(report, dry_run)
     if not report.ok:
         raise KbgenError(f"{len(report.errors)} note(s) could not be written (listed above); the others are up to date", EXIT_PARTIAL)
 
@@ -448,13 +482,17 @@ def update(state: State, no_fetch, no_publish, dry_run, force):
         fetch_progress.close()
     if report.build:
         for warning in report.build.warnings:
-            click.echo(f"warning: {warning}", err=True)
+            _say(f"warning: {warning}", err=True, level=logging.WARNING)
         for error in report.build.errors:
-            click.echo(f"error: {error}", err=True)
+            _say(f"error: {error}", err=True, level=logging.ERROR)
+        if dry_run:
+            _print_changes(report.build.changes)
     for line in report.summary_lines():
-        click.echo(line)
+        _say(line)
     for ticker, reason in sorted(report.failed_tickers.items()):
-        click.echo(f"  {ticker}: {reason}", err=True)
+        _say(f"  {ticker}: {reason}", err=True, level=logging.WARNING)
+    for line in _rejected_rows(report.rejected_rows):
+        _say(line, err=True, level=logging.WARNING)
     if report.problems:
         raise KbgenError("partial update: " + "; ".join(report.problems), EXIT_PARTIAL)
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from pathlib import PurePosixPath
 
 from . import __version__
 from .analytics.day import Analyzer
@@ -42,6 +44,7 @@ class BuildReport:
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     stale: tuple[str, ...] = ()
+    changes: list[tuple[str, str]] = field(default_factory=list)   # (created or updated, path): what a dry run would write
 
     @property
     def ok(self) -> bool:
@@ -139,6 +142,7 @@ def build(
     plan = ([refresh] if refresh else []) + list(sessions)
     # Each rotation episode's concept note is written as of the last session built that shows it.
     episode_last_session: dict[dt.date, dt.date] = {}
+    generated: set[str] = set()
     with VaultWriter(config.vault_dir, force=force, dry_run=dry_run) as writer:
 
         def write(session: dt.date, parts: frozenset[str], episode_start: dt.date | None = None):
@@ -156,6 +160,8 @@ def build(
                     _record(report, writer.write_file(chart.path, chart.data))
             for note in notes:
                 _record(report, writer.write(note))
+                if not note.owned_by_researcher:
+                    generated.add(note.path)
             return day
 
         # Home, sectors, stocks and thesis blocks describe "now": never rewind them to an older
@@ -178,6 +184,8 @@ def build(
                 write(ended.get(start) or episode_last_session[start], CONCEPT_ONLY, episode_start=start)
         report.warnings.extend(writer.summary().warnings)
         report.errors.extend(str(error) for error in writer.errors)
+    report.warnings.extend(_split_warnings(market, sessions))
+    report.warnings.extend(_name_collisions(config.vault_dir, generated))
     return report
 
 
@@ -188,6 +196,43 @@ def _showing_episode(day, start: dt.date):
     return replace(day, episode=next((e for e in day.past_episodes if e.start == start), None))
 
 
+def _split_warnings(market: Market, sessions: list[dt.date]) -> list[str]:
+    """A close-only ticker's split-sized jump on a session being built, read as a split."""
+    built = set(sessions)
+    return [
+        f"{ticker}: the close moved {1 / ratio - 1:+.0%} on {date} and the data has no adjusted close; "
+        f"kbgen read it as a {_ratio_text(ratio)} split. If it was a real move, import adj_close for {ticker} "
+        "(or fetch it from Yahoo)"
+        for ticker, date, ratio in market.analyzer.panel.suspected_splits if date in built
+    ]
+
+
+def _ratio_text(ratio: float) -> str:
+    return f"{ratio:g}-for-1" if ratio >= 1 else f"1-for-{1 / ratio:g} reverse"
+
+
+def _name_collisions(vault, generated: set[str]) -> list[str]:
+    """kbgen's notes whose name another note of the vault also has: Obsidian resolves [[links]] by
+    name, so such a link may open either note."""
+    if not generated:
+        return []
+    by_name: dict[str, list[str]] = {}
+    for folder, subfolders, files in os.walk(vault):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        for name in files:
+            if name.endswith(".md") and not name.startswith("."):
+                path = os.path.relpath(os.path.join(folder, name), vault).replace(os.sep, "/")
+                by_name.setdefault(name[:-3].casefold(), []).append(path)
+    warnings = []
+    for path in sorted(generated):
+        stem = PurePosixPath(path).stem
+        others = sorted(p for p in by_name.get(stem.casefold(), ()) if p != path)
+        if others:
+            warnings.append(f"{path}: {', '.join(others)} has the same name, so [[{stem}]] may open either note "
+                            "in Obsidian; rename your note")
+    return warnings
+
+
 def _previous_note_to_relink(existing: list[dt.date], sessions: list[dt.date], market: Market) -> dt.date | None:
     """The daily note just before the first new session: rebuilt so its "next day" link appears."""
     earlier = [d for d in existing if d < sessions[0] and d in set(market.sessions)]
@@ -196,6 +241,8 @@ def _previous_note_to_relink(existing: list[dt.date], sessions: list[dt.date], m
 
 def _record(report: BuildReport, result) -> None:
     report.statuses[result.status] += 1
+    if result.status in ("created", "updated"):
+        report.changes.append((result.status, result.path))
 
 
 def _context(config: Config, market: Market, daily_dates, history: "_History", as_of: dt.date) -> NoteContext:

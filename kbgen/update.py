@@ -23,6 +23,7 @@ DEMO_SESSIONS_BUILT = 63  # about three months of daily notes
 @dataclass
 class UpdateReport:
     failed_tickers: dict[str, str] = field(default_factory=dict)
+    rejected_rows: dict[str, list[str]] = field(default_factory=dict)   # rows from Yahoo not stored, with why
     fetch_error: str | None = None
     build: BuildReport | None = None
     published_pages: int | None = None
@@ -97,6 +98,7 @@ def _fetch_into_store(config: Config, report: UpdateReport, progress) -> None:
         log.warning("kbgen: fetch failed (%s); building from the data already in the store", exc)
         return
     report.failed_tickers = dict(fetched.failed)
+    report.rejected_rows = dict(fetched.rejected)
 
 
 def _publish(config: Config, report: UpdateReport) -> None:

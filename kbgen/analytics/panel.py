@@ -15,6 +15,11 @@ import numpy as np
 import pandas as pd
 
 FIELDS = ("open", "high", "low", "close", "volume")
+# A close-only ticker whose close jumps by a whole split ratio in one session (within this
+# tolerance) is read as a split: earlier closes are divided by the ratio, as adj_close would be.
+SPLIT_RATIOS = (2, 3, 4, 5, 6, 7, 8, 10, 15, 20, 25, 30, 40, 50)
+REVERSE_SPLIT_RATIOS = tuple(r for r in SPLIT_RATIOS if r >= 3)   # a 1-for-2 is rarer than a +100% day
+SPLIT_TOLERANCE = 0.03
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,7 @@ class PricePanel:
     last_dates: dict[str, dt.date]
     close_basis: tuple[str, ...] = ()
     partial_adj: tuple[str, ...] = ()
+    suspected_splits: tuple[tuple[str, dt.date, float], ...] = ()   # (ticker, first session after, ratio)
 
     @property
     def sessions(self) -> pd.DatetimeIndex:
@@ -58,7 +64,7 @@ class PricePanel:
         calendar = _calendar(wide, benchmark)
         off_calendar = [t for t in wide["close"].columns if not wide["close"][t].dropna().index.isin(calendar).all()]
         aligned = {f: _align(w, calendar, off_calendar) for f, w in wide.items()}
-        adj, close_basis, partial = _adjusted(aligned["adj_close"], aligned["close"])
+        adj, close_basis, partial, splits = _adjusted(aligned["adj_close"], aligned["close"])
         dates = rows.groupby("ticker")["date"]
         return cls(
             adj=adj,
@@ -66,7 +72,7 @@ class PricePanel:
             close=aligned["close"], volume=aligned["volume"],
             first_dates={t: d.date() for t, d in dates.min().items()},
             last_dates={t: d.date() for t, d in dates.max().items()},
-            close_basis=close_basis, partial_adj=partial,
+            close_basis=close_basis, partial_adj=partial, suspected_splits=splits,
         )
 
 
@@ -91,16 +97,46 @@ def _align(wide: pd.DataFrame, calendar: pd.DatetimeIndex, off_calendar: list[st
     return out
 
 
-def _adjusted(adj_close: pd.DataFrame, close: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...], tuple[str, ...]]:
+def _adjusted(adj_close: pd.DataFrame, close: pd.DataFrame):
+    """(adjusted closes, close-basis tickers, partially adjusted tickers, suspected splits)."""
     has_close = close.notna()
     missing = has_close & adj_close.isna()
     none_adj = tuple(t for t in close.columns if adj_close[t].isna().all() and has_close[t].any())
     partial = tuple(t for t in close.columns if missing[t].any() and t not in none_adj)
     adj = adj_close.copy()
+    splits = []
     for ticker in none_adj:
-        adj[ticker] = close[ticker]
+        adj[ticker], found = _undo_splits(close[ticker])
+        splits += [(ticker, day, ratio) for day, ratio in found]
     for ticker in partial:
         ratio = (adj_close[ticker] / close[ticker]).ffill().bfill()
         adj[ticker] = adj_close[ticker].fillna(close[ticker] * ratio)
     adj = adj.where(has_close)
-    return adj, none_adj, partial
+    return adj, none_adj, partial, tuple(splits)
+
+
+def _undo_splits(close: pd.Series) -> tuple[pd.Series, list[tuple[dt.date, float]]]:
+    """`close` with split-sized one-session jumps taken out, and the (session, ratio) of each."""
+    values = close.dropna()
+    jumps = (values.shift(1) / values).iloc[1:]
+    factor = np.ones(len(values))
+    found = []
+    for position, jump in enumerate(jumps.to_numpy(), start=1):
+        ratio = _split_ratio(jump)
+        if ratio is not None:
+            factor[:position] /= ratio
+            found.append((values.index[position].date(), ratio))
+    if not found:
+        return close, []
+    return (values * factor).reindex(close.index), found
+
+
+def _split_ratio(jump: float) -> float | None:
+    """The split a close jump (previous close / close) looks like: 4.0 for 4-for-1, 0.2 for 1-for-5."""
+    for ratio in SPLIT_RATIOS:
+        if abs(jump / ratio - 1) <= SPLIT_TOLERANCE:
+            return float(ratio)
+    for ratio in REVERSE_SPLIT_RATIOS:
+        if abs(jump * ratio - 1) <= SPLIT_TOLERANCE:
+            return 1.0 / ratio
+    return None

@@ -202,16 +202,17 @@ def _rows_for(frame: pd.DataFrame | None, ticker: str) -> pd.DataFrame:
     return rows
 
 
-def validate_bars(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+def validate_bars(rows: pd.DataFrame, today: dt.date | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Split bars into usable ones and a note per rejected row.
 
-    A row is rejected when its close is missing, any price is zero or negative, high < low, or
-    volume is negative.
+    A row is rejected when its close is missing, any price is zero or negative, high < low,
+    volume is negative, or it is dated after `today` (default: today), like a CSV row.
     """
     prices = rows[list(_PRICES)]
     problems = pd.DataFrame(
         {
             "no close price": rows["close"].isna(),
+            "dated in the future": pd.to_datetime(rows["date"]).dt.date > (today or dt.date.today()),
             "zero or negative price": (prices <= 0).any(axis=1),
             "high below low": rows["high"] < rows["low"],
             "negative volume": rows["volume"] < 0,
