@@ -22,12 +22,13 @@ from .notes import ALL_PARTS, build_notes
 from .notes.context import NoteContext
 from .render import Renderer
 from .researcher_notes import read_researcher_notes
-from .store import Store
+from .store import PRICE_FIELDS, Store
 from .vault_writer import VaultWriter
 
 log = logging.getLogger("kbgen")
 
 DAILY_DIR = "Daily"
+PRICE_COLUMNS = ("ticker", "date", *PRICE_FIELDS)
 _DAILY_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.md$")
 DAILY_ONLY = frozenset({"daily"})
 CONCEPT_ONLY = frozenset({"concept"})
@@ -75,7 +76,7 @@ class Market:
 def load_market(config: Config) -> Market:
     theses, catalysts = read_researcher_notes(config)
     with Store(config.store_path) as store:
-        frame = store.load(tickers=config.tickers)
+        frame = store.load(tickers=config.tickers, columns=PRICE_COLUMNS)
         sources = store.sources()
     if frame.empty:
         raise BuildError(

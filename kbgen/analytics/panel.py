@@ -59,8 +59,10 @@ class PricePanel:
         rows = frame.copy()
         rows["date"] = pd.to_datetime(rows["date"]).dt.normalize()
         rows = rows.dropna(subset=["close"]).drop_duplicates(["ticker", "date"], keep="last")
-        wide = {f: rows.pivot(index="date", columns="ticker", values=f).sort_index().astype(float)
-                for f in (*FIELDS, "adj_close")}
+        fields = [*FIELDS, "adj_close"]
+        # one reshape for every field: six pivots would factorize the (date, ticker) pairs six times
+        stacked = rows.set_index(["date", "ticker"])[fields].astype(float).unstack("ticker").sort_index()
+        wide = {f: stacked[f] for f in fields}
         calendar = _calendar(wide, benchmark)
         off_calendar = [t for t in wide["close"].columns if not wide["close"][t].dropna().index.isin(calendar).all()]
         aligned = {f: _align(w, calendar, off_calendar) for f, w in wide.items()}

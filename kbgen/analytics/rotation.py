@@ -44,7 +44,6 @@ later rows never changes earlier episodes.
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -141,11 +140,19 @@ class LegPrices:
     def _side_path(self, base: int, last: int, legs: tuple[int, ...]) -> np.ndarray:
         """Mean over `legs` (those with a value) of each leg's member-mean return from `base`."""
         block = self.values[base:last + 1]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # a session where no member has a price
-            by_leg = [np.nanmean(block[:, cols] / block[0, cols] - 1, axis=1)
-                      for cols in (self.member_columns[i] for i in legs)]
-            return np.nanmean(np.column_stack(by_leg), axis=1)
+        by_leg = [_row_mean_of_finite(block[:, cols] / block[0, cols] - 1)
+                  for cols in (self.member_columns[i] for i in legs)]
+        return _row_mean_of_finite(np.column_stack(by_leg))
+
+
+def _row_mean_of_finite(values: np.ndarray) -> np.ndarray:
+    """Each row's mean over its finite values, NaN for a row with none (np.nanmean, minus its
+    per-call checks and warnings: scan() asks for thousands of these)."""
+    finite = np.isfinite(values)
+    count = finite.sum(axis=1)
+    total = np.where(finite, values, 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.nan)
 
 
 def recent_windows(recent: int) -> tuple[int, ...]:
@@ -168,7 +175,8 @@ def rank_correlation(prior_rank: np.ndarray, now_rank: np.ndarray) -> float:
 
 
 def detect_at(prices: LegPrices, position: int, lookback: int, recent: int) -> Detection | None:
-    """A partial leadership change detected at `position` with one recent window (sessions up to it only)."""
+    """A partial leadership change detected at `position` with one recent window (sessions up to it
+    only); its `start` is the window's pivot until strongest_at() finds the spread's trough."""
     pivot, base = position - recent, position - recent - lookback
     if base < 0 or prices.benchmark_values is None or not prices.legs:
         return None
@@ -185,15 +193,21 @@ def detect_at(prices: LegPrices, position: int, lookback: int, recent: int) -> D
     if strength < SPREAD_THRESHOLD:
         return None
     rho = rank_correlation(descending_ranks(prior[usable]), descending_ranks(now[usable]))
-    # the sold legs led over the prior window, so the turn lies inside the recent one
-    spread = prices.spread(base, position, into, out_of)
-    return Detection(position, base, pivot + int(np.nanargmin(spread[pivot - base:])), into, out_of, strength, rho)
+    # start: the pivot for now; strongest_at() sets the spread's trough once a window is chosen
+    return Detection(position, base, pivot, into, out_of, strength, rho)
 
 
 def strongest_at(prices: LegPrices, position: int, lookback: int, windows: tuple[int, ...]) -> Detection | None:
-    """The detection with the largest spread among the recent windows (None when none passes)."""
+    """The detection with the largest spread among the recent windows (None when none passes),
+    starting at the trough of its spread."""
     found = [d for d in (detect_at(prices, position, lookback, w) for w in windows) if d is not None]
-    return max(found, key=lambda d: d.strength, default=None)
+    best = max(found, key=lambda d: d.strength, default=None)
+    if best is None:
+        return None
+    # the sold legs led over the prior window, so the turn lies inside the recent one
+    pivot = best.start
+    spread = prices.spread(best.base, position, best.into, best.out_of)
+    return replace(best, start=pivot + int(np.nanargmin(spread[pivot - best.base:])))
 
 
 @dataclass(frozen=True)
