@@ -8,6 +8,7 @@ from the user's matplotlibrc.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 
 import matplotlib
@@ -16,6 +17,7 @@ matplotlib.use("Agg")
 from matplotlib import rc_context  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from . import __version__  # noqa: E402
 from .model import Episode, RotationRow, SectorRow  # noqa: E402
 
 CARD = "#f6f5f1"
@@ -41,6 +43,14 @@ _RC = {
     "axes.titleweight": "bold",
     "path.simplify": False,
 }
+
+
+def fingerprint(kind: str, *inputs) -> str:
+    """What a chart is drawn from, as a short digest: the same digest means the same bytes, so a
+    file drawn from it need not be drawn again. The kbgen and matplotlib versions are part of it,
+    since either can change the drawing."""
+    text = repr((kind, inputs, __version__, matplotlib.__version__))
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 def _svg(figure: Figure) -> bytes:

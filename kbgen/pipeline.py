@@ -158,7 +158,7 @@ def build(
             referenced = "\n".join(note.body for note in notes)
             for chart in charts:
                 if chart.file_name in referenced:
-                    _record(report, writer.write_file(chart.path, chart.data))
+                    _record(report, writer.write_file(chart.path, chart.draw, inputs=chart.inputs))
             for note in notes:
                 _record(report, writer.write(note))
                 if not note.owned_by_researcher:

@@ -33,6 +33,7 @@ import re
 import socket
 import stat
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,19 +183,29 @@ class VaultWriter:
             return self._fail(note.path, exc)
         return self._record(WriteResult(note.path, status, tuple(warnings)))
 
-    def write_file(self, relpath: str, data: bytes) -> WriteResult:
+    def write_file(self, relpath: str, data: bytes | Callable[[], bytes], inputs: str | None = None) -> WriteResult:
         """Write an attachment (a chart) as is: same checks and atomicity as notes, no merging.
 
         A file kbgen did not write, or one changed since, is kept (status conflict) unless force.
+        `data` may be a function that draws it, and `inputs` a fingerprint of what it is drawn
+        from: a file kbgen wrote from the same inputs and still untouched is left as it is
+        without drawing it again (drawing is most of a backfill's time).
         """
         self._require_open()
         try:
             target = self._resolve(relpath)
-            entry = {"generated": True, "sha256": _sha(data)}
             warnings: list[str] = []
             try:
                 current = target.read_bytes()
             except FileNotFoundError:
+                current = None
+            known = self._files.get(relpath) or {}
+            if inputs is not None and current is not None and known.get("inputs") == inputs \
+                    and known.get("sha256") == _sha(current):
+                return self._record(WriteResult(relpath, UNCHANGED, ()))
+            data = data() if callable(data) else data
+            entry = {"generated": True, "sha256": _sha(data), **({"inputs": inputs} if inputs else {})}
+            if current is None:
                 status, payload = CREATED, data
             else:
                 status, payload = self._plan_attachment(relpath, target, current, data, warnings)

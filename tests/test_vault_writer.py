@@ -323,3 +323,22 @@ def test_attachments_are_written_atomically_and_never_clobber_other_files(tmp_pa
 def test_writer_must_be_opened():
     with pytest.raises(RuntimeError, match="context manager"):
         VaultWriter("vault").write(daily(1))
+
+
+def test_a_chart_drawn_from_the_same_inputs_is_not_drawn_again(tmp_path):
+    drawn = []
+
+    def draw(text):
+        return lambda: drawn.append(text) or text.encode()
+
+    chart = "assets/charts/sectors.svg"
+    with VaultWriter(tmp_path) as writer:
+        assert writer.write_file(chart, draw("<svg>1</svg>"), inputs="a").status == "created"
+    with VaultWriter(tmp_path) as writer:  # a later run: the manifest remembers the inputs
+        assert writer.write_file(chart, draw("<svg>1</svg>"), inputs="a").status == "unchanged"
+        assert writer.write_file(chart, draw("<svg>2</svg>"), inputs="b").status == "updated"
+    assert drawn == ["<svg>1</svg>", "<svg>2</svg>"]
+    (tmp_path / chart).write_text("<svg>mine</svg>")  # edited by hand: same inputs, but drawn and kept
+    with VaultWriter(tmp_path) as writer:
+        assert writer.write_file(chart, draw("<svg>2</svg>"), inputs="b").status == "conflict"
+    assert (tmp_path / chart).read_text() == "<svg>mine</svg>" and len(drawn) == 3

@@ -6,7 +6,6 @@ volume); the "highest close since" look-back is done only for the handful of mov
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 from dataclasses import dataclass
 
 import numpy as np
@@ -139,8 +138,10 @@ def facts(context: MoverContext) -> tuple[str, ...]:
 
 def ranked(moves: pd.Series, count: int) -> tuple[list[str], list[str]]:
     """(winners, losers): up to `count` tickers that rose most / fell most, ties by ticker."""
-    pairs = list(zip(moves.to_numpy(dtype=float), moves.index))
+    values = moves.to_numpy(dtype=float)
+    tickers = moves.index.to_numpy(dtype=object)
     # NaN compares false both ways, so tickers without a move are on neither side
-    up = heapq.nsmallest(count, ((-move, ticker) for move, ticker in pairs if move > 0))
-    down = heapq.nsmallest(count, ((move, ticker) for move, ticker in pairs if move < 0))
-    return [ticker for _, ticker in up], [ticker for _, ticker in down]
+    up, down = np.flatnonzero(values > 0), np.flatnonzero(values < 0)
+    winners = up[np.lexsort((tickers[up], -values[up]))][:count]
+    losers = down[np.lexsort((tickers[down], values[down]))][:count]
+    return list(tickers[winners]), list(tickers[losers])

@@ -5,7 +5,9 @@ resolves to a note it also returns or to a researcher's note that exists.
 """
 from __future__ import annotations
 
-from ..charts import rotation_chart, sector_performance_chart, spread_chart
+from functools import partial
+
+from ..charts import fingerprint, rotation_chart, sector_performance_chart, spread_chart
 from ..model import MarketDay, RenderedNote
 from .common import CHARTS_DIR, VaultIndex
 from .concept import build_concept, short_summary
@@ -28,19 +30,21 @@ def daily_charts(day: MarketDay, ctx: NoteContext) -> list[Chart]:
     charts = []
     if day.sectors:
         bench = day.returns.get(benchmark)
-        data = sector_performance_chart(day.sectors, day.date, benchmark, bench.get("1D") if bench else None)
-        charts.append(Chart(f"{CHARTS_DIR}/sectors-{iso}.svg", data))
+        args = (day.sectors, day.date, benchmark, bench.get("1D") if bench else None)
+        charts.append(Chart(f"{CHARTS_DIR}/sectors-{iso}.svg", fingerprint("sectors", *args),
+                            partial(sector_performance_chart, *args)))
     if day.rotation:
-        data = rotation_chart(day.rotation, f"Relative rotation vs {benchmark}, weekly, as of {iso}")
-        charts.append(Chart(f"{CHARTS_DIR}/rotation-{iso}.svg", data))
+        args = (day.rotation, f"Relative rotation vs {benchmark}, weekly, as of {iso}")
+        charts.append(Chart(f"{CHARTS_DIR}/rotation-{iso}.svg", fingerprint("rotation", *args),
+                            partial(rotation_chart, *args)))
     return charts
 
 
 def spread_charts(day: MarketDay, name: str) -> list[Chart]:
     if not day.episode.spread:
         return []
-    title = f"Into minus out of: cumulative excess spread to {day.date.isoformat()}"
-    return [Chart(f"{CHARTS_DIR}/spread-{slug(name)}.svg", spread_chart(day.episode, title))]
+    args = (day.episode, f"Into minus out of: cumulative excess spread to {day.date.isoformat()}")
+    return [Chart(f"{CHARTS_DIR}/spread-{slug(name)}.svg", fingerprint("spread", *args), partial(spread_chart, *args))]
 
 
 def build_notes(

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from ..config import Config
 from ..model import Catalyst, Thesis, ThesisImpact
@@ -24,8 +25,16 @@ class NoteContext:
 
 @dataclass(frozen=True)
 class Chart:
+    """A chart file, drawn only when asked: `inputs` fingerprints what it is drawn from, so the
+    writer can keep a file drawn from the same inputs without drawing it again."""
+
     path: str                             # relative to the vault, e.g. "assets/charts/sectors-2026-01-08.svg"
-    data: bytes
+    inputs: str
+    draw: Callable[[], bytes] = field(compare=False, repr=False)
+
+    @property
+    def data(self) -> bytes:
+        return self.draw()
 
     @property
     def file_name(self) -> str:
