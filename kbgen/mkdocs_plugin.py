@@ -33,10 +33,11 @@ from markdown.extensions.toc import slugify_unicode
 from mkdocs.config import base
 from mkdocs.config import config_options as co
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Link, Navigation
 from mkdocs.structure.pages import Page
+from mkdocs.utils import get_relative_url
 
 log = logging.getLogger("mkdocs.plugins.kbgen")
 
@@ -404,14 +405,20 @@ def backlinks(notes: Iterable[Note]) -> dict[str, list[Note]]:
     return {uri: sorted(sources, key=lambda n: (n.nav_title.lower(), n.uri)) for uri, sources in linked_from.items()}
 
 
-def linked_from_section(sources: list[Note], page_uri: str) -> str:
-    """Markdown for the "Linked from" list, with links relative to `page_uri`."""
-    links = [f"[{_escape_label(html_text(s.nav_title))}]({relative_url(s.uri, page_uri)})" for s in sources]
-    if len(links) <= BACKLINKS_AS_LIST:
-        return "\n\n## Linked from\n\n" + "\n".join(f"- {link}" for link in links) + "\n"
-    # Home, sectors and groups are linked from every daily note: collapsed, on one line, instead of
-    # a list hundreds of lines long (pymdownx.details is enabled in mkdocs.yml).
-    return f'\n\n## Linked from\n\n??? note "{len(links)} notes link here"\n\n    ' + " · ".join(links) + "\n"
+def linked_from_html(links: list[tuple[str, str]]) -> str:
+    """The "Linked from" section for (title, URL relative to the page) pairs: a list, or past
+    BACKLINKS_AS_LIST a collapsed note (Home, sectors and groups are linked from every daily note).
+
+    It is added to the finished page, so it costs no Markdown conversion and stays out of the
+    search index: it is navigation, not content.
+    """
+    anchors = [f'<a href="{html.escape(url)}">{html.escape(title, quote=False)}</a>' for title, url in links]
+    heading = ('<h2 id="linked-from">Linked from<a class="headerlink" href="#linked-from" '
+               'title="Permanent link">&para;</a></h2>\n')
+    if len(anchors) <= BACKLINKS_AS_LIST:
+        return heading + "<ul>\n" + "".join(f"<li>{a}</li>\n" for a in anchors) + "</ul>\n"
+    return (heading + f'<details class="note">\n<summary>{len(anchors)} notes link here</summary>\n'
+            f'<p>{" · ".join(anchors)}</p>\n</details>\n')
 
 
 # --- the plugin -------------------------------------------------------------------------------
@@ -442,6 +449,7 @@ class KbgenPlugin(BasePlugin[KbgenPluginConfig]):
         self.index = VaultIndex(f.src_uri for f in files if f.abs_src_path and not f.inclusion.is_excluded())
         self.notes = {f.src_uri: self._read_note(f) for f in pages if not f.inclusion.is_excluded()}
         self.linked_from = backlinks(self.notes.values()) if self.config.backlinks else {}
+        self.files = files
         self._make_home_the_front_page(files)
         if STYLESHEET not in files.src_uris:
             files.append(File.generated(config, STYLESHEET, content=CSS))
@@ -489,7 +497,8 @@ class KbgenPlugin(BasePlugin[KbgenPluginConfig]):
         return nav
 
     @event_priority(50)  # before obsidian-bridge, so it never sees the forms it gets wrong
-    def _rewrite_obsidian_forms(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+    def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        """Rewrite the Obsidian forms the bridge gets wrong, reporting links that match nothing."""
         uri = page.file.src_uri
         if isinstance(page.meta.get("title"), str):
             page.meta["title"] = html_text(page.meta["title"])
@@ -498,12 +507,14 @@ class KbgenPlugin(BasePlugin[KbgenPluginConfig]):
             self._problem(f"{uri}: {link} matches no note or file in the vault; create it or correct the link")
         return result.markdown
 
-    @event_priority(-50)  # after obsidian-bridge: these links are already plain markdown
-    def _append_backlinks(self, markdown: str, *, page: Page, **kwargs) -> str:
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        """Append "Linked from" to the page's article."""
         sources = self.linked_from.get(page.file.src_uri)
-        return markdown + linked_from_section(sources, page.file.src_uri) if sources else markdown
-
-    on_page_markdown = CombinedEvent(_rewrite_obsidian_forms, _append_backlinks)
+        end = output.find("</article>")
+        if not sources or end < 0:
+            return output
+        links = [(s.nav_title, get_relative_url(self.files.get_file_from_path(s.uri).url, page.url)) for s in sources]
+        return output[:end] + linked_from_html(links) + output[end:]
 
     def on_page_content(self, html_content: str, *, page: Page, **kwargs) -> str:
         self.pages_rendered += 1

@@ -12,7 +12,7 @@ from kbgen.mkdocs_plugin import (
     backlinks,
     build_nav,
     leftover_wikilinks,
-    linked_from_section,
+    linked_from_html,
     map_outside_code,
     note_title,
     outgoing_links,
@@ -149,12 +149,10 @@ def test_backlinks_sorted_by_title():
     assert "Home.md" not in backlinks(notes)
 
 
-def test_linked_from_section_escapes_hostile_titles():
-    hostile = Note("Stocks/Script Corp.md", "<script>alert(1)</script> [x]", frozenset())
-    section = linked_from_section([hostile], "Home.md")
+def test_linked_from_escapes_hostile_titles():
+    section = linked_from_html([("<script>alert(1)</script> [x]", "../Script%20Corp/")])
     assert "<script>" not in section
-    assert r"&lt;script&gt;alert(1)&lt;/script&gt; \[x\]" in section
-    assert "(Stocks/Script%20Corp.md)" in section
+    assert '<li><a href="../Script%20Corp/">&lt;script&gt;alert(1)&lt;/script&gt; [x]</a></li>' in section
 
 
 def test_titles_from_frontmatter_then_h1_then_name():
@@ -213,8 +211,8 @@ def test_concepts_are_listed_newest_first_by_date():
 
 
 def test_a_long_linked_from_list_is_collapsed():
-    sources = [Note(f"Daily/2026-01-{d:02d}.md", "x", frozenset()) for d in range(1, 31)]
-    section = linked_from_section(sources, "Home.md")
-    assert '??? note "30 notes link here"' in section and section.count("](Daily/") == 30
-    assert section.count("\n- ") == 0
-    assert linked_from_section(sources[:3], "Home.md").count("\n- [") == 3
+    links = [(f"2026-01-{d:02d}", f"Daily/2026-01-{d:02d}/") for d in range(1, 31)]
+    section = linked_from_html(links)
+    assert '<details class="note">\n<summary>30 notes link here</summary>' in section
+    assert section.count('<a href="Daily/') == 30 and "<li>" not in section
+    assert linked_from_html(links[:3]).count("<li>") == 3
