@@ -1,6 +1,6 @@
 """End-to-end benchmark of kbgen at S&P 500 scale: import, analytics, build, backfill, publish, update.
 
-    /work/venv/bin/python bench/bench_kbgen.py [--stocks 500] [--years 2] [--out bench/results] [--profile]
+    .venv/bin/python bench/bench_kbgen.py [--stocks 500] [--years 2] [--out bench/results] [--profile]
 
 A temporary project is made with kbgen's own API (init_project, then a generated kbgen.yml): the
 starter universe's real members (so the example theses and catalyst still resolve) padded with

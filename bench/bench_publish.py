@@ -1,6 +1,6 @@
 """Times `kbgen publish` against a plain, untuned mkdocs-material site on the same synthetic vault.
 
-    /work/venv/bin/python bench/bench_publish.py [--notes 1000]
+    .venv/bin/python bench/bench_publish.py [--notes 1000]
 
 The vault has N notes spread over the usual folders (stocks, daily notes, sectors...), each with
 wikilinks (plain, aliased, escaped inside a table, to a heading) and a table. The baseline is what
