@@ -258,3 +258,14 @@ def test_concept_drivers_list_the_episodes_catalysts_that_name_its_legs():
     drivers = concept.split("## Drivers")[1].split("<!-- kbgen:end drivers -->")[0]
     assert "- [[Apple supply warning]] (2025-12-30): [[Magnificent 7]] (out of)" in drivers
     assert "Old news" not in drivers and "Bank rules" not in drivers
+
+
+def test_concept_summary_names_the_three_largest_legs_of_a_side_then_counts_the_rest():
+    from kbgen.model import FlowLeg
+
+    day = make_day()
+    into = tuple(FlowLeg(name, "sector", etf, 0.05 - i / 100) for i, (name, etf) in enumerate(
+        (("Industrials", "XLI"), ("Energy", "XLE"), ("Utilities", "XLU"), ("Financials", "XLF"), ("Materials", "XLB"))))
+    notes, _ = build(day=replace(day, episode=replace(day.episode, into=into)))
+    concept = next(n for n in notes if n.path.startswith("Concepts/")).body
+    assert "into [[Industrials]], [[Energy]], Utilities and 2 more: the spread" in concept  # no Utilities note here
