@@ -1,8 +1,7 @@
-"""Cases of issue 6's failure table that had no test, or none that failed without the protection:
-a partial fetch inside `kbgen update`, dry runs, write errors in a real build, the lock seen from
-`kbgen update`, the log file of a cron run, future-dated and invalid rows from Yahoo, a split in
-close-only data, a researcher's note sharing a generated note's name, and the GitHub Actions
-example on a partial update."""
+"""The evening job's harder cases: some tickers failing inside `kbgen update`, dry runs, write
+errors in a real build, the lock seen from `kbgen update`, the log file of a cron run,
+future-dated and invalid rows from Yahoo, a split in close-only data, a researcher's note sharing
+a generated note's name, and the GitHub Actions example on a partial update."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,27 +15,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from click.testing import CliRunner, Result
 
 from conftest import DEMO_END, NETWORK_ENV
+from test_faults import CONFIG as FAULTS_CONFIG, kbgen
 from fake_yahoo import NOT_FOUND, Bar
 from kbgen import vault_writer
-from kbgen.cli import cli
 from kbgen.sources.yahoo import validate_bars
 from kbgen.store import Store
 from kbgen.vault_writer import VaultWriter
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
-CONFIG = """\
-paths: {{vault: vault, store: .kbgen/prices.sqlite, cache: {cache}}}
-universe:
-  sectors:
-    Energy: {{etf: XLE, members: {{XOM: Exxon Mobil, CVX: Chevron}}}}
-    Utilities: {{etf: XLU, members: {{NEE: NextEra Energy}}}}
-  benchmarks: {{SPY: S&P 500 ETF}}
-network: {{retries: 0, timeout: 10{network}}}
-fetch: {{start: 2026-01-02}}
-"""
+# The fault tests' project, with prices from the first session of 2026.
+CONFIG = FAULTS_CONFIG.replace("start: 2026-01-05", "start: 2026-01-02")
 TICKERS = ("XLE", "XOM", "CVX", "XLU", "NEE", "SPY")
 
 
@@ -44,14 +34,6 @@ TICKERS = ("XLE", "XOM", "CVX", "XLU", "NEE", "SPY")
 def _no_network_env(monkeypatch):
     for name in NETWORK_ENV:
         monkeypatch.delenv(name, raising=False)
-
-
-def kbgen(*args) -> Result:
-    """Run the CLI in-process; an exception escaping it (a crash) fails the test."""
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise AssertionError(f"kbgen {' '.join(map(str, args))} crashed:\n{result.output}") from result.exception
-    return result
 
 
 def files(folder: Path) -> dict[str, tuple[bytes, int]]:
