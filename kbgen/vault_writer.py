@@ -56,6 +56,8 @@ _BLOCK = re.compile(r"<!-- kbgen:begin ([A-Za-z0-9_.-]+) -->(.*?)<!-- kbgen:end 
 _BEGIN = re.compile(r"<!-- kbgen:begin ([A-Za-z0-9_.-]+) -->")
 _FENCE = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
 _YAML = frontmatter.YAMLHandler()
+# List properties kbgen writes and researchers extend in Obsidian: their items are kept.
+SHARED_LISTS = ("tags", "aliases")
 
 
 class VaultLocked(Exception):
@@ -232,7 +234,8 @@ class VaultWriter:
             if note.owned_by_researcher:
                 warning = f"{note.path}: the researcher's note is gone; kbgen does not recreate it"
                 return SKIPPED, None, self._files.get(note.path), [warning]
-            entry = {"generated": True, "blocks": {b.name: _sha(b.content) for b in new_blocks}, "removed": []}
+            entry = {"generated": True, "blocks": {b.name: _sha(b.content) for b in new_blocks}, "removed": [],
+                     "lists": _kbgen_lists(note.frontmatter)}
             return CREATED, _new_note_text(note).encode("utf-8"), entry, []
         merged, entry, warnings, conflict = self._merge(note, raw.decode("utf-8"), new_blocks)
         data = merged.encode("utf-8")
@@ -259,13 +262,15 @@ class VaultWriter:
                 head = "---" + newline + _to_newline(_dump(note.frontmatter), newline) + "---" + newline
         else:
             opening, yaml_text, closing, body = doc
-            merged_yaml, rewritten = _merge_frontmatter(yaml_text, current, note.frontmatter, newline)
+            owned = _with_researchers_items(note.frontmatter, current, old.get("lists"))
+            merged_yaml, rewritten = _merge_frontmatter(yaml_text, current, owned, newline)
             if rewritten:
                 warnings.append(f"{note.path}: frontmatter rewritten in full (its layout could not be edited in "
                                 "place); values and key order kept, YAML comments were not")
             head = opening + merged_yaml + closing
         body, blocks, removed, conflict = self._merge_blocks(note, body, new_blocks, old, newline, warnings)
-        entry = {"generated": old["generated"], "blocks": blocks, "removed": removed}
+        entry = {"generated": old["generated"], "blocks": blocks, "removed": removed,
+                 "lists": _kbgen_lists(note.frontmatter)}
         return bom + head + body, entry, warnings, conflict
 
     def _merge_blocks(self, note, body, new_blocks, old, newline, warnings):
@@ -677,6 +682,26 @@ def _value_end(text: str, node) -> int:
             break
         end = line_start
     return end
+
+
+def _kbgen_lists(frontmatter: dict) -> dict[str, list]:
+    """The shared list properties as kbgen writes them, remembered to tell the researcher's items."""
+    return {key: list(frontmatter[key]) for key in SHARED_LISTS if isinstance(frontmatter.get(key), list)}
+
+
+def _with_researchers_items(owned: dict, current: dict, last_written: dict | None) -> dict:
+    """kbgen's frontmatter with the items a researcher added to its shared lists (a `watchlist`
+    tag, an alias) kept after kbgen's own. An item kbgen wrote last time and no longer writes
+    goes. With no record of what kbgen wrote (a vault from before it was kept), the list is
+    kbgen's alone, as it was then."""
+    merged = dict(owned)
+    for key in SHARED_LISTS:
+        ours, theirs = owned.get(key), current.get(key)
+        if not isinstance(ours, list) or not isinstance(theirs, list) or last_written is None:
+            continue
+        previous = last_written.get(key, [])
+        merged[key] = [*ours, *(item for item in theirs if item not in ours and item not in previous)]
+    return merged
 
 
 def _new_note_text(note: RenderedNote) -> str:

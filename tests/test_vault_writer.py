@@ -342,3 +342,17 @@ def test_a_chart_drawn_from_the_same_inputs_is_not_drawn_again(tmp_path):
     with VaultWriter(tmp_path) as writer:
         assert writer.write_file(chart, draw("<svg>2</svg>"), inputs="b").status == "conflict"
     assert (tmp_path / chart).read_text() == "<svg>mine</svg>" and len(drawn) == 3
+
+
+def test_tags_and_aliases_a_researcher_adds_survive_rebuilds(tmp_path):
+    write(tmp_path, daily(1))
+    path = tmp_path / DAILY
+    post = frontmatter.load(path)
+    post["tags"] = [*post["tags"], "watchlist"]
+    post["aliases"] = ["The big day"]
+    path.write_text(frontmatter.dumps(post) + "\n")
+    write(tmp_path, daily(2))  # kbgen's tag rev/1 becomes rev/2
+    after = frontmatter.load(path)
+    assert after["tags"] == ["daily", "rev/2", "watchlist"]
+    assert after["aliases"] == ["The big day"]
+    assert "The S&P 500 rose 2%." in after.content
