@@ -3,9 +3,10 @@
     python scripts/qa_real_data.py PRICES_CSV CONFIG [--from 2025-12-01] [--to 2026-01-31]
 
 PRICES_CSV is a long file (date,ticker,open,high,low,close,adj_close,volume). The check works on
-each ticker's own rows (no shared calendar, no engine code): 1D / 1W / YTD returns, 1W excess over
-the benchmark, and for every mover the streak, record high, gap and relative volume. Tickers
-quoted off the benchmark's calendar (spot series) are left out. Exit status 1 on any mismatch.
+each ticker's own rows (no shared calendar, no engine code): 1D / 1W / 1M / 3M / 1Y / MTD / YTD
+returns, 1W excess over the benchmark, advancers and decliners, and for every mover the streak,
+record high, gap and relative volume. Tickers not quoted on exactly the benchmark's sessions
+(spot series, with gaps or extra days) are left out. Exit status 1 on any mismatch.
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from kbgen.analytics import Analyzer, PricePanel
 from kbgen.config import load_config
 
 TOLERANCE = 1e-9
+SESSION_WINDOWS = {"1D": 1, "1W": 5, "1M": 21, "3M": 63, "1Y": 252}
+WINDOWS = (*SESSION_WINDOWS, "MTD", "YTD")
 
 
 def independent(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -30,11 +33,10 @@ def independent(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
         rows = rows.sort_values("date").set_index("date")
         price = rows["adj_close"] if rows["adj_close"].notna().all() else rows["close"]
         ref = pd.DataFrame(index=rows.index)
-        ref["1D"] = price.pct_change(fill_method=None)
-        ref["1W"] = price / price.shift(5) - 1
-        year_end = {y: price[price.index.year < y].iloc[-1] if (price.index.year < y).any() else np.nan
-                    for y in rows.index.year.unique()}
-        ref["YTD"] = price / rows.index.year.map(year_end).to_numpy() - 1
+        for window, sessions in SESSION_WINDOWS.items():
+            ref[window] = price / price.shift(sessions) - 1
+        ref["MTD"] = price / _last_close_before(price, price.index.to_period("M")) - 1
+        ref["YTD"] = price / _last_close_before(price, price.index.to_period("Y")) - 1
         direction = np.sign(price.diff()).fillna(0).to_numpy()
         streak = np.zeros(len(direction), dtype=int)
         for i in range(1, len(direction)):
@@ -48,6 +50,14 @@ def independent(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
         ref["relative_volume"] = volume / volume.shift(1).rolling(20).mean()
         out[ticker] = ref
     return out
+
+
+def _last_close_before(price: pd.Series, periods: pd.PeriodIndex) -> np.ndarray:
+    """For each row, the last close of the period (month or year) before its own."""
+    last_of = price.groupby(periods).last()
+    previous = {period: last_of[last_of.index < period].iloc[-1] if (last_of.index < period).any() else np.nan
+                for period in last_of.index}
+    return np.array([previous[p] for p in periods])
 
 
 def close_enough(engine, reference) -> bool:
@@ -70,8 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(args.config)
     frame = pd.read_csv(args.prices, parse_dates=["date"])
     benchmark = config.analysis.benchmark
-    calendar = set(frame.loc[frame.ticker == benchmark, "date"])
-    on_calendar = [t for t, d in frame.groupby("ticker")["date"] if set(d) <= calendar]
+    calendar = pd.DatetimeIndex(sorted(set(frame.loc[frame.ticker == benchmark, "date"])))
+    # Tickers quoted on exactly the benchmark's sessions over their own span: a window of N
+    # sessions is then N of their own rows back (a series with gaps, like a spot price, is not).
+    on_calendar = [t for t, d in frame.groupby("ticker")["date"]
+                   if set(d) == set(calendar[(calendar >= d.min()) & (calendar <= d.max())])]
     reference = independent(frame[frame.ticker.isin(on_calendar)])
     analyzer = Analyzer(PricePanel.from_long(frame, benchmark), config)
     days = [d for d in analyzer.sessions if args.start <= d <= args.end]
@@ -91,12 +104,15 @@ def main(argv: list[str] | None = None) -> int:
             if when not in ref.index:
                 continue
             row = ref.loc[when]
-            for window in ("1D", "1W", "YTD"):
+            for window in WINDOWS:
                 check(f"{day} {ticker} {window}", market.returns[ticker].get(window), row[window])
         for sector in market.sectors:
             if sector.etf in reference and when in reference[sector.etf].index:
                 expected = reference[sector.etf].loc[when, "1W"] - bench_ref["1W"]
                 check(f"{day} {sector.etf} 1W excess", sector.excess.get("1W"), expected)
+        moves = [reference[t].loc[when, "1D"] for t in analyzer.stocks if t in reference and when in reference[t].index]
+        check(f"{day} advancers", market.breadth.advancers, sum(m > 0 for m in moves))
+        check(f"{day} decliners", market.breadth.decliners, sum(m < 0 for m in moves))
         for mover in (*market.winners, *market.losers):
             row = reference[mover.ticker].loc[when]
             check(f"{day} {mover.ticker} streak", mover.streak, row["streak"])
