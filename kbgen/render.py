@@ -25,7 +25,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateErro
 from jinja2.sandbox import SandboxedEnvironment
 
 from .notes.common import Ref
-from .notes.names import escape_md
+from .notes.names import escape_md, link_label
 from .resources import builtin_templates
 
 MISSING = "n/a"
@@ -46,10 +46,11 @@ def _link(ref: Ref | str | None, table: bool = False) -> str:
         return escape_md(ref)
     if ref.target is None:
         return escape_md(ref.label)
-    if ref.label == ref.target and escape_md(ref.label) == ref.label:
+    label = link_label(ref.label)
+    if ref.label == ref.target and label == ref.label:
         return f"[[{ref.target}]]"
     pipe = "\\|" if table else "|"
-    return f"[[{ref.target}{pipe}{escape_md(ref.label)}]]"
+    return f"[[{ref.target}{pipe}{label}]]"
 
 
 def _tlink(ref) -> str:

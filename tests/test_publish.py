@@ -198,6 +198,24 @@ def test_missing_link_target_fails_naming_note_and_link(tmp_path):
     assert "strict mode" in message
 
 
+def test_leftover_wikilink_in_the_html_fails_naming_the_note(tmp_path):
+    config = make_project(tmp_path)
+    note = tmp_path / "vault" / "Stocks" / "Apple.md"
+    note.write_text(note.read_text() + "\nHalf a link: [[Apple and more.\n")
+    with pytest.raises(PublishError) as failure:
+        publish(config)
+    assert "Stocks/Apple.md: unconverted wikilink [[Apple" in str(failure.value)
+
+
+def test_broken_heading_anchor_fails_naming_the_note_and_anchor(tmp_path):
+    config = make_project(tmp_path)
+    note = tmp_path / "vault" / "Stocks" / "NVIDIA.md"
+    note.write_text(note.read_text() + "\nSee [[Apple#No such heading]].\n")
+    with pytest.raises(PublishError) as failure:
+        publish(config)
+    assert "Stocks/NVIDIA.md" in str(failure.value) and "no-such-heading" in str(failure.value)
+
+
 def test_non_strict_build_reports_warnings(tmp_path):
     config = make_project(tmp_path)
     (tmp_path / "vault" / "Home.md").write_text("# Home\n\n[[Gone]]\n")

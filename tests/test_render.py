@@ -26,6 +26,8 @@ def test_links_escape_labels_and_pipe_in_tables():
     assert FILTERS["link"](ref) == "[[Energy|XLE\\|x]]"
     assert FILTERS["tlink"](Ref("Energy", "XLE")) == "[[Energy\\|XLE]]"
     assert FILTERS["link"](Ref("Apple", "Apple")) == "[[Apple]]"
+    # no bracket may stand inside a link's alias: the link would end there
+    assert FILTERS["link"](Ref("Co", "A [[B]] C")) == "[[Co|A ((B)) C]]"
     assert FILTERS["link"](Ref(None, "<b>")) == "&lt;b&gt;"
     assert FILTERS["links"]([Ref("A", "A"), Ref("B", "B"), Ref("C", "C")], conjunction="and") == "[[A]], [[B]] and [[C]]"
     assert FILTERS["links"]([]) == "—"

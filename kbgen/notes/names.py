@@ -45,6 +45,13 @@ def escape_md(text: object) -> str:
     return _ENTITY_START.sub("&amp;", str(text)).translate(_DISPLAY_ESCAPES)
 
 
+def link_label(text: object) -> str:
+    """Display text for a wikilink's alias: as escape_md, with square brackets shown as
+    parentheses, since Obsidian and the site's link converter end a link at the first bracket,
+    escaped or not."""
+    return escape_md(str(text).replace("[", "(").replace("]", ")"))
+
+
 def slug(text: str) -> str:
     """Lower-case letters, digits, `-`, `_`, never only digits: a valid Obsidian tag segment and a
     portable attachment file name ("Sector Rotation May 2026" -> "sector-rotation-may-2026")."""
