@@ -17,6 +17,7 @@ Code blocks and inline code are never touched.
 """
 from __future__ import annotations
 
+import datetime as dt
 import html
 import logging
 import os
@@ -380,7 +381,8 @@ def _section_items(node: dict, newest_first: bool) -> list:
 
 
 def _grouped(items: list) -> list:
-    """Long sections split into collapsible groups: daily notes by month, others by first letter.
+    """Long sections split into collapsible groups: daily notes by month ("January 2026"), others
+    by first letter.
 
     Material renders a section's whole item list on each of its pages, so a flat section of N
     notes costs N^2; with groups (and navigation.prune) a page renders only its own group.
@@ -388,7 +390,7 @@ def _grouped(items: list) -> list:
     groups: dict[str, list] = {}
     for note, entry in items:
         if note.is_daily:
-            key = note.stem[:7]
+            key = dt.date.fromisoformat(note.stem[:10]).strftime("%B %Y")  # "January 2026"
         else:
             first = note.nav_title[:1].upper()
             key = first if first.isalpha() else "#"

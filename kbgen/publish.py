@@ -98,6 +98,17 @@ def publish(config: Config, strict: bool = True, dirty: bool = False) -> Publish
     return PublishReport(pages, seconds, Path(site_config.site_dir), collector.messages)
 
 
+def site_is_current(config: Config) -> bool:
+    """Whether the site was built after the last change to any note in the vault (a failed or
+    skipped publish leaves it older, and the next update publishes even with no new session)."""
+    try:
+        built = (Path(load_site_config(config).site_dir) / "index.html").stat().st_mtime_ns
+    except (PublishError, OSError):
+        return False
+    notes = (p for p in config.vault_dir.rglob("*.md") if ".kbgen" not in p.parts)
+    return all(p.stat().st_mtime_ns <= built for p in notes)
+
+
 def _failure_message(error: Exception, warnings: list[str]) -> str:
     lines = [f"publishing the site failed: {error}"]
     if warnings:

@@ -79,6 +79,8 @@ def run_update(
         report.nothing_new = (
             f"no new session since {last_built} (weekend or market holiday?); the vault is up to date"
         )
+        if publish and not dry_run and not _site_is_current(config):
+            _publish(config, report)  # the last publish failed or was skipped: catch up now
         return report
     report.build = build(config, sessions, market, force=force, dry_run=dry_run, progress=build_progress)
     if publish and not dry_run:
@@ -99,6 +101,12 @@ def _fetch_into_store(config: Config, report: UpdateReport, progress) -> None:
         return
     report.failed_tickers = dict(fetched.failed)
     report.rejected_rows = dict(fetched.rejected)
+
+
+def _site_is_current(config: Config) -> bool:
+    from .publish import site_is_current
+
+    return site_is_current(config)
 
 
 def _publish(config: Config, report: UpdateReport) -> None:

@@ -199,8 +199,8 @@ def test_long_sections_are_grouped_by_month_or_letter():
     nav = build_nav(days + stocks)
     assert [next(iter(group)) for group in nav[0]["Stocks"]] == ["A", "B"]
     months = nav[1]["Daily"]
-    assert [next(iter(group)) for group in months] == ["2025-02", "2025-01"]
-    assert months[0]["2025-02"][0] == {"2025-02-25": "Daily/2025-02-25.md"}
+    assert [next(iter(group)) for group in months] == ["February 2025", "January 2025"]
+    assert months[0]["February 2025"][0] == {"2025-02-25": "Daily/2025-02-25.md"}
 
 
 def test_concepts_are_listed_newest_first_by_date():

@@ -115,6 +115,17 @@ def test_update_catches_up_then_is_idempotent(demo_project):
     assert snapshot(vault) == before
 
 
+def test_an_update_with_nothing_new_publishes_a_site_left_behind(demo_project):
+    assert kbgen(demo_project, "update", "--no-fetch", "--no-publish").exit_code == 0  # site never built
+    caught_up = kbgen(demo_project, "update", "--no-fetch")
+    assert caught_up.exit_code == 0, caught_up.output
+    assert "no new session since" in caught_up.output and "published" in caught_up.output
+    site = demo_project.path.parent / "site"
+    assert (site / "index.html").is_file()
+    again = kbgen(demo_project, "update", "--no-fetch")  # now current: nothing to do at all
+    assert again.exit_code == 0 and "published" not in again.output
+
+
 def test_dry_run_writes_nothing(demo_project):
     result = kbgen(demo_project, "update", "--no-fetch", "--dry-run")
     assert result.exit_code == 0, result.output
