@@ -188,6 +188,7 @@ class MarketDay:
     impacts: tuple[ThesisImpact, ...]
     base_rates: tuple[BaseRate, ...]
     stale: tuple[str, ...] = ()        # universe tickers whose last row is before this date
+    close_basis: tuple[str, ...] = ()  # tickers with no adjusted close: their returns use the close
     group_returns: dict[str, WindowReturns] = field(default_factory=dict)  # equal-weight baskets of groups
     notable: tuple[Mover, ...] = ()    # other stocks on a long streak or at a record close today
 

@@ -269,3 +269,8 @@ def test_concept_summary_names_the_three_largest_legs_of_a_side_then_counts_the_
     notes, _ = build(day=replace(day, episode=replace(day.episode, into=into)))
     concept = next(n for n in notes if n.path.startswith("Concepts/")).body
     assert "into [[Industrials]], [[Energy]], Utilities and 2 more: the spread" in concept  # no Utilities note here
+
+
+def test_daily_note_names_tickers_whose_returns_leave_out_dividends():
+    daily = next(n for n in build(day=replace(make_day(), close_basis=("NVDA",)))[0] if n.path.startswith("Daily/")).body
+    assert "No adjusted close in the store for [[NVIDIA|NVDA]]: returns are close to close" in daily

@@ -122,11 +122,12 @@ class Analyzer:
         winners, losers = movers.ranked(self._stock_moves["1D"].iloc[at], self.config.analysis.movers)
         weekly_winners, weekly_losers = movers.ranked(self._stock_moves["1W"].iloc[at], self.config.analysis.movers)
         rotation_rows = self._rotation(at)
+        date_closes = {t: float(v) for t, v in self.panel.close.iloc[at].items() if not np.isnan(v)}
         return MarketDay(
             date=date,
             previous=self._dates[at - 1] if at > 0 else None,
             returns=returns,
-            closes={t: float(v) for t, v in self.panel.close.iloc[at].items() if not np.isnan(v)},
+            closes=date_closes,
             indices=self._indices(at),
             sectors=self._sectors(at, {row.sector: row.quadrant for row in rotation_rows}),
             winners=self._movers(winners, "1D", at),
@@ -142,6 +143,7 @@ class Analyzer:
             stale=tuple(sorted(t for t, last in self.panel.last_dates.items()
                                if last < date and t in self.config.securities and self.panel.first_dates[t] <= date)),
             group_returns=self._group_returns(at),
+            close_basis=tuple(t for t in self.panel.close_basis if t in self.config.securities and t in date_closes),
             notable=self._notable(at, {*winners, *losers}),
         )
 

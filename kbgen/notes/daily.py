@@ -50,6 +50,7 @@ def build_daily(day: MarketDay, ctx: NoteContext, ix: VaultIndex, renderer, char
         cross_assets=security_rows(ctx.config.universe.cross_assets, day, ix),
         impacts=[{"ref": ix.thesis(i.thesis), "impact": i} for i in day.impacts],
         stale=[ix.ticker(t, "ticker") for t in day.stale],
+        close_basis=[ix.ticker(t, "ticker") for t in day.close_basis],
         # universe tickers with no price up to this session (never fetched, or listed later)
         no_data=[ix.ticker(t, "ticker") for t in ctx.config.securities if t not in day.closes and t not in day.stale],
     )
