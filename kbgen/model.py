@@ -191,6 +191,7 @@ class MarketDay:
     close_basis: tuple[str, ...] = ()  # tickers with no adjusted close: their returns use the close
     group_returns: dict[str, WindowReturns] = field(default_factory=dict)  # equal-weight baskets of groups
     notable: tuple[Mover, ...] = ()    # other stocks on a long streak or at a record close today
+    stock_context: dict[str, Mover] = field(default_factory=dict)  # every stock's facts, when asked for
 
 
 # --- notes ready for the vault writer ------------------------------------------------------

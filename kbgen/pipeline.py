@@ -150,7 +150,7 @@ def build(
             """Build and write the session's notes at once, so a long backfill that is stopped keeps
             every session it finished. `episode_start` picks the episode a concept note is about
             when it is no longer the session's current one (it ended or was taken over)."""
-            day = market.analyzer.day(session)
+            day = market.analyzer.day(session, stock_context="current" in parts)
             if episode_start is not None:
                 day = _showing_episode(day, episode_start)
             context = _context(config, market, daily_dates, history, session)

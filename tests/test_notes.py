@@ -274,3 +274,12 @@ def test_concept_summary_names_the_three_largest_legs_of_a_side_then_counts_the_
 def test_daily_note_names_tickers_whose_returns_leave_out_dividends():
     daily = next(n for n in build(day=replace(make_day(), close_basis=("NVDA",)))[0] if n.path.startswith("Daily/")).body
     assert "No adjusted close in the store for [[NVIDIA|NVDA]]: returns are close to close" in daily
+
+
+def test_a_stock_note_gives_the_days_context_even_off_the_movers_tables():
+    from notes_fixtures import mover
+
+    context = {"ORCL": mover("ORCL", "Oracle", "Information Technology", (), -0.012, -3, ("3rd straight decline",))}
+    notes, _ = build(day=replace(make_day(), stock_context=context), tickers_with_data=frozenset({"ORCL", "SPY"}))
+    oracle = next(n for n in notes if n.path == "Stocks/Oracle.md").body
+    assert "Today: -1.2%; 3rd straight decline." in oracle

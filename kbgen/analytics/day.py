@@ -113,7 +113,9 @@ class Analyzer:
             )
         return int(np.searchsorted(np.array(self._dates), as_of, side="right")) - 1
 
-    def day(self, as_of: dt.date) -> MarketDay:
+    def day(self, as_of: dt.date, stock_context: bool = False) -> MarketDay:
+        """The session on or before `as_of`; with `stock_context`, the context facts of every
+        stock too (for the stock notes, written once per build)."""
         at = self.position(as_of)
         date = self._dates[at]
         rows = {w: values[at] for w, values in self._return_rows.items()}
@@ -145,6 +147,7 @@ class Analyzer:
             group_returns=self._group_returns(at),
             close_basis=tuple(t for t in self.panel.close_basis if t in self.config.securities and t in date_closes),
             notable=self._notable(at, {*winners, *losers}),
+            stock_context=self._stock_context(at) if stock_context else {},
         )
 
     def impacts_on(self, as_of: dt.date) -> tuple:
@@ -218,6 +221,11 @@ class Analyzer:
                 facts=movers.facts(context),
             ))
         return tuple(out)
+
+    def _stock_context(self, at: int) -> dict[str, Mover]:
+        """Each stock with a move on the session, with its context facts."""
+        moving = [t for t in self.stocks if not np.isnan(self.returns["1D"][t].iat[at])]
+        return {m.ticker: m for m in self._movers(moving, "1D", at)}
 
     def _notable(self, at: int, shown: set[str]) -> tuple[Mover, ...]:
         """Stocks not among the day's movers that are on a streak of NOTABLE_STREAK sessions or

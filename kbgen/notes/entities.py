@@ -94,7 +94,8 @@ def build_stock(ticker: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, r
         sector=ix.sector(security.sector), groups=[ix.group(g) for g in groups], windows=WINDOWS,
         close=day.closes.get(ticker), returns=returns,
         excess=excess_over(returns, day.returns.get(ctx.config.analysis.benchmark)),
-        mover=mover, appearances=appearances(ticker, day, ctx, ix), holdings=holdings,
+        mover=mover, context=day.stock_context.get(ticker),
+        appearances=appearances(ticker, day, ctx, ix), holdings=holdings,
         catalysts=sorted(catalysts, key=lambda c: c["date"], reverse=True), daily=ix.daily(day.date),
     )
     meta = ix.frontmatter("stock", name, tickers=[ticker], sector=security.sector,
