@@ -118,4 +118,5 @@ def build_home(day: MarketDay, ctx: NoteContext, ix: VaultIndex, renderer, conce
         all_sectors=[ix.sector(s) for s in ctx.config.universe.sectors],
     )
     meta = ix.frontmatter("home", HOME)
+    meta["hide"] = ["navigation"]  # the site's front page: its tab has no other page to list
     return RenderedNote(path=f"{HOME}.md", frontmatter=meta, body=body)
