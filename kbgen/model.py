@@ -83,6 +83,7 @@ class Mover:
     relative_volume: float | None   # volume / 20-session average volume
     catalysts: tuple[str, ...]      # names of catalyst notes that match
     facts: tuple[str, ...]          # the context in words, e.g. "7th straight decline"
+    from_52w_high: float | None = None  # close vs the highest close of the last 252 sessions (0 = at it)
 
 
 @dataclass(frozen=True)

@@ -369,3 +369,14 @@ def test_weekly_movers_are_ranked_by_the_weeks_move():
     assert day.weekly_winners[0].ticker == "BBB" and day.weekly_winners[0].move == pytest.approx(
         closes["BBB"].iloc[-1] / closes["BBB"].iloc[-6] - 1)
     assert "BBB" not in {m.ticker for m in day.winners}
+
+
+def test_distance_from_the_52_week_high_needs_a_year_of_history():
+    from kbgen.analytics.movers import from_year_high
+
+    index = sessions(300)
+    values = np.r_[np.linspace(100, 200, 280), np.full(20, 180.0)]   # peak on session 279, then 10% lower
+    adj = pd.DataFrame({"A": values}, index=index)
+    distance = from_year_high(adj)["A"]
+    assert distance.iloc[:251].isna().all()                 # under 252 sessions: no 52-week high yet
+    assert distance.iloc[279] == 0 and distance.iloc[-1] == pytest.approx(-0.1)

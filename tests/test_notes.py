@@ -283,3 +283,12 @@ def test_a_stock_note_gives_the_days_context_even_off_the_movers_tables():
     notes, _ = build(day=replace(make_day(), stock_context=context), tickers_with_data=frozenset({"ORCL", "SPY"}))
     oracle = next(n for n in notes if n.path == "Stocks/Oracle.md").body
     assert "Today: -1.2%; 3rd straight decline." in oracle
+
+
+def test_a_stock_note_says_how_far_the_close_is_from_its_52_week_high():
+    from notes_fixtures import mover
+
+    context = {"ORCL": replace(mover("ORCL", "Oracle", "Information Technology", (), -0.012), from_52w_high=-0.1234)}
+    notes, _ = build(day=replace(make_day(), stock_context=context), tickers_with_data=frozenset({"ORCL", "SPY"}))
+    oracle = next(n for n in notes if n.path == "Stocks/Oracle.md").body
+    assert "12.3% below its 52-week closing high" in oracle

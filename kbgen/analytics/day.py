@@ -62,6 +62,7 @@ class Analyzer:
         adj = self.panel.adj[self.stocks]
         self.streaks = movers.streaks(adj)
         self.record_high, self.record_low = movers.records(adj)
+        self.from_52w_high = movers.from_year_high(adj)
         self.gap, self.open_to_close = movers.gaps(self.panel.open[self.stocks], self.panel.close[self.stocks], adj)
         self.relative_volume = movers.relative_volume(self.panel.volume[self.stocks])
 
@@ -219,6 +220,7 @@ class Analyzer:
                 relative_volume=context.relative_volume,
                 catalysts=movers.matching_catalysts(ticker, security.sector, self._dates[at], window_start, self.catalysts),
                 facts=movers.facts(context),
+                from_52w_high=as_optional(self.from_52w_high[ticker].iat[at]),
             ))
         return tuple(out)
 

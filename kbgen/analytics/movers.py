@@ -44,6 +44,14 @@ def records(adj: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return adj >= previous_max, adj <= previous_min
 
 
+YEAR_SESSIONS = 252
+
+
+def from_year_high(adj: pd.DataFrame) -> pd.DataFrame:
+    """Close / highest close of the last 252 sessions (itself included) - 1; NaN with less history."""
+    return adj / adj.rolling(YEAR_SESSIONS, min_periods=YEAR_SESSIONS).max() - 1
+
+
 def gaps(open_: pd.DataFrame, close: pd.DataFrame, adj: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(gap, open_to_close). gap = open / previous close - 1 on the adjusted basis.
 
