@@ -11,8 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..model import Catalyst, Mover
-from .returns import as_optional
+from ..model import Catalyst
 
 HIGH_SINCE_MIN_SESSIONS = 20   # "highest close since" is only news when it reaches this far back
 VOLUME_SESSIONS = 20
