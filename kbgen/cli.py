@@ -356,13 +356,18 @@ def _print_changes(changes) -> None:
         click.echo(f"would {status.removesuffix('d')} {path}")
 
 
-def _report_build(report, dry_run: bool = False) -> None:
+def _report_notes(report, dry_run: bool) -> None:
+    """A build's warnings and errors, and in a dry run the files it would write."""
     for warning in report.warnings:
         _say(f"warning: {warning}", err=True, level=logging.WARNING)
     for error in report.errors:
         _say(f"error: {error}", err=True, level=logging.ERROR)
     if dry_run:
         _print_changes(report.changes)
+
+
+def _report_build(report, dry_run: bool = False) -> None:
+    _report_notes(report, dry_run)
     _say(report.summary())
     if report.stale:
         _say(f"stale (no data for the latest session): {', '.join(report.stale)}")
@@ -481,12 +486,7 @@ def update(state: State, no_fetch, no_publish, dry_run, force):
     finally:
         fetch_progress.close()
     if report.build:
-        for warning in report.build.warnings:
-            _say(f"warning: {warning}", err=True, level=logging.WARNING)
-        for error in report.build.errors:
-            _say(f"error: {error}", err=True, level=logging.ERROR)
-        if dry_run:
-            _print_changes(report.build.changes)
+        _report_notes(report.build, dry_run)
     for line in report.summary_lines():
         _say(line)
     for ticker, reason in sorted(report.failed_tickers.items()):

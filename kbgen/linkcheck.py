@@ -27,12 +27,33 @@ class LinkReport:
     broken: tuple[BrokenLink, ...]
 
 
-def check_links(vault: Path) -> LinkReport:
-    files = sorted(
+def vault_files(vault: Path) -> list[str]:
+    """Every file Obsidian shows, as vault-relative paths (nothing under a dot folder)."""
+    return sorted(
         path.relative_to(vault).as_posix()
         for path in vault.rglob("*")
         if path.is_file() and not any(part.startswith(".") for part in path.relative_to(vault).parts)
     )
+
+
+def same_name_notes(vault: Path, paths: set[str]) -> list[str]:
+    """For each note in `paths` whose name another note of the vault also has, a warning: Obsidian
+    resolves [[links]] by name, so such a link may open either note."""
+    if not paths:
+        return []
+    index = VaultIndex(vault_files(vault))
+    warnings = []
+    for path in sorted(paths):
+        name = path.rpartition("/")[2]
+        others = [p for p in index.by_name.get(name.lower(), ()) if p != path]
+        if others:
+            warnings.append(f"{path}: {', '.join(others)} has the same name, so [[{name[:-3]}]] may open either note "
+                            "in Obsidian; rename your note")
+    return warnings
+
+
+def check_links(vault: Path) -> LinkReport:
+    files = vault_files(vault)
     index = VaultIndex(files)
     notes = [uri for uri in files if uri.endswith(".md")]
     links, broken = 0, []

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from pathlib import PurePosixPath
 
 from . import __version__
 from .analytics.day import Analyzer
 from .analytics.panel import PricePanel
 from .config import Config
+from .linkcheck import same_name_notes
 from .notes import ALL_PARTS, build_notes
 from .notes.context import NoteContext
 from .render import Renderer
@@ -186,7 +185,7 @@ def build(
         report.warnings.extend(writer.summary().warnings)
         report.errors.extend(str(error) for error in writer.errors)
     report.warnings.extend(_split_warnings(market, sessions))
-    report.warnings.extend(_name_collisions(config.vault_dir, generated))
+    report.warnings.extend(same_name_notes(config.vault_dir, generated))
     return report
 
 
@@ -210,28 +209,6 @@ def _split_warnings(market: Market, sessions: list[dt.date]) -> list[str]:
 
 def _ratio_text(ratio: float) -> str:
     return f"{ratio:g}-for-1" if ratio >= 1 else f"1-for-{1 / ratio:g} reverse"
-
-
-def _name_collisions(vault, generated: set[str]) -> list[str]:
-    """kbgen's notes whose name another note of the vault also has: Obsidian resolves [[links]] by
-    name, so such a link may open either note."""
-    if not generated:
-        return []
-    by_name: dict[str, list[str]] = {}
-    for folder, subfolders, files in os.walk(vault):
-        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
-        for name in files:
-            if name.endswith(".md") and not name.startswith("."):
-                path = os.path.relpath(os.path.join(folder, name), vault).replace(os.sep, "/")
-                by_name.setdefault(name[:-3].casefold(), []).append(path)
-    warnings = []
-    for path in sorted(generated):
-        stem = PurePosixPath(path).stem
-        others = sorted(p for p in by_name.get(stem.casefold(), ()) if p != path)
-        if others:
-            warnings.append(f"{path}: {', '.join(others)} has the same name, so [[{stem}]] may open either note "
-                            "in Obsidian; rename your note")
-    return warnings
 
 
 def _previous_note_to_relink(existing: list[dt.date], sessions: list[dt.date], market: Market) -> dt.date | None:

@@ -79,8 +79,8 @@ def run_update(
         report.nothing_new = (
             f"no new session since {last_built} (weekend or market holiday?); the vault is up to date"
         )
-        if publish and not dry_run and not _site_is_current(config):
-            _publish(config, report)  # the last publish failed or was skipped: catch up now
+        if publish and not dry_run:
+            _publish(config, report, only_if_behind=True)  # the last publish failed or was skipped
         return report
     report.build = build(config, sessions, market, force=force, dry_run=dry_run, progress=build_progress)
     if publish and not dry_run:
@@ -103,15 +103,13 @@ def _fetch_into_store(config: Config, report: UpdateReport, progress) -> None:
     report.rejected_rows = dict(fetched.rejected)
 
 
-def _site_is_current(config: Config) -> bool:
-    from .publish import site_is_current
+def _publish(config: Config, report: UpdateReport, only_if_behind: bool = False) -> None:
+    """Build the site into the report; with `only_if_behind`, only when a note changed since the
+    site was last built."""
+    from .publish import PublishError, publish, site_is_current
 
-    return site_is_current(config)
-
-
-def _publish(config: Config, report: UpdateReport) -> None:
-    from .publish import PublishError, publish
-
+    if only_if_behind and site_is_current(config):
+        return
     try:
         published = publish(config)
     except PublishError as exc:

@@ -226,8 +226,8 @@ class Analyzer:
 
     def _stock_context(self, at: int) -> dict[str, Mover]:
         """Each stock with a move on the session, with its context facts."""
-        moving = [t for t in self.stocks if not np.isnan(self.returns["1D"][t].iat[at])]
-        return {m.ticker: m for m in self._movers(moving, "1D", at)}
+        moving = self._stock_moves["1D"].iloc[at].dropna().index
+        return {m.ticker: m for m in self._movers(list(moving), "1D", at)}
 
     def _notable(self, at: int, shown: set[str]) -> tuple[Mover, ...]:
         """Stocks not among the day's movers that are on a streak of NOTABLE_STREAK sessions or

@@ -33,9 +33,5 @@ class Chart:
     draw: Callable[[], bytes] = field(compare=False, repr=False)
 
     @property
-    def data(self) -> bytes:
-        return self.draw()
-
-    @property
     def file_name(self) -> str:
         return self.path.rsplit("/", 1)[-1]
