@@ -2,29 +2,30 @@
 
 Exit codes: 0 everything asked for was done; 1 a failure (nothing or only part was done, as the
 message says); 2 bad usage, config or researcher notes (nothing written); 3 partial success
-(everything that worked was saved, the summary names what did not).
+(everything that worked was saved, the summary names what did not). Every failure reaches the
+user through one handler (`KbgenGroup.invoke`) as `kbgen: what went wrong; how to fix it`.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import sqlite3
 import sys
+import traceback
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .config import Config, ConfigError, find_config, load_config
+from .config import Config, find_config, load_config
+from .errors import (EXIT_FAILURE, KbgenError, PartialError, UsageError, describe_os_error,
+                     describe_store_error)
 
 log = logging.getLogger("kbgen")
 
-EXIT_FAILURE = 1
-EXIT_CONFIG = 2
-EXIT_PARTIAL = 3
 
-
-class KbgenError(click.ClickException):
-    """A failure the user can act on: printed as `kbgen: <message>`, exit 1 unless told."""
+class _Shown(click.ClickException):
+    """A failure as the user sees it: `kbgen: <message>` on stderr (and in the --log-file)."""
 
     def __init__(self, message: str, exit_code: int = EXIT_FAILURE):
         super().__init__(message)
@@ -33,6 +34,37 @@ class KbgenError(click.ClickException):
     def show(self, file=None) -> None:
         click.echo(f"kbgen: {self.format_message()}", err=True)
         _to_log_file(f"kbgen: {self.format_message()}", logging.ERROR)
+
+
+class KbgenGroup(click.Group):
+    """The one place where errors become messages and exit codes. Every command also takes the
+    logging options, so they work after the command name too (`kbgen update -q` from cron)."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        cmd.params.extend(_logging_params())
+        super().add_command(cmd, name)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KbgenError as exc:
+            raise _Shown(str(exc), exc.exit_code) from None
+        except sqlite3.Error as exc:
+            raise _Shown(describe_store_error(exc, _store_path(ctx))) from None
+        except OSError as exc:
+            raise _Shown(describe_os_error(exc)) from None
+        except Exception as exc:  # a bug: say so plainly; the traceback only on request (-v)
+            if log.isEnabledFor(logging.DEBUG):
+                traceback.print_exc()
+            raise _Shown(f"unexpected error ({type(exc).__name__}: {exc}); this is a bug in kbgen: "
+                         "run the command again with -v to see where it happened, and report it") from None
+
+
+def _store_path(ctx: click.Context) -> Path | None:
+    state = ctx.find_object(State)
+    return state.loaded_config.store_path if state and state.loaded_config else None
 
 
 def _say(message: str, err: bool = False, level: int = logging.INFO) -> None:
@@ -64,48 +96,68 @@ class State:
     def __init__(self, config_path: Path | None, vault: Path | None):
         self.config_path = config_path
         self.vault = vault
-        self._config: Config | None = None
+        self.loaded_config: Config | None = None
+        self.verbose = 0
+        self.quiet = False
+        self.log_file: Path | None = None
 
     @property
     def config(self) -> Config:
-        if self._config is None:
-            self._config = _load(self.config_path, self.vault)
-        return self._config
+        if self.loaded_config is None:
+            self.loaded_config = _load(self.config_path, self.vault)
+        return self.loaded_config
 
 
 def _load(config_path: Path | None, vault: Path | None) -> Config:
     path = config_path or find_config(Path.cwd())
     if path is None:
-        raise KbgenError("no kbgen.yml here or in any parent folder; run `kbgen init` or pass --config FILE", EXIT_CONFIG)
-    try:
-        config = load_config(path)
-    except ConfigError as exc:
-        raise KbgenError(
-            f"{len(exc.problems)} problem(s) in the config:\n  " + "\n  ".join(exc.problems), EXIT_CONFIG
-        ) from None
+        raise UsageError("no kbgen.yml here or in any parent folder; run `kbgen init` or pass --config FILE")
+    config = load_config(path)
     if vault is not None:
         paths = config.model.paths.model_copy(update={"vault": str(vault.resolve())})
         config = Config(config.path, config.model.model_copy(update={"paths": paths}), config.securities)
     return config
 
 
-def _setup_logging(verbose: int, quiet: bool, log_file: Path | None = None) -> None:
-    level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
+def _setup_logging(state: State) -> None:
+    level = logging.WARNING if state.quiet else logging.DEBUG if state.verbose else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     root = logging.getLogger("kbgen")
+    for old in root.handlers:
+        old.close()
     root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if log_file else level)
+    root.setLevel(logging.DEBUG if state.log_file else level)
     handler.setLevel(level)
-    if log_file:
+    if state.log_file:
         try:
-            log_file.parent.mkdir(parents=True, exist_ok=True)
-            file_handler = logging.FileHandler(log_file, encoding="utf-8")
+            state.log_file.parent.mkdir(parents=True, exist_ok=True)
+            file_handler = logging.FileHandler(state.log_file, encoding="utf-8")
         except OSError as exc:
-            raise KbgenError(f"cannot open the log file {log_file}: {exc.strerror}") from None
+            raise UsageError(f"cannot open the log file {state.log_file}: {exc.strerror}") from None
         file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         root.addHandler(file_handler)
     root.propagate = False
+
+
+def _set_log_option(ctx: click.Context, param: click.Parameter, value):
+    """-v, -q and --log-file work before and after the command name (`kbgen update -q`)."""
+    state = ctx.find_object(State)
+    if state is None or value in (None, 0, False):
+        return
+    setattr(state, param.name, value)
+    _setup_logging(state)
+
+
+def _logging_params() -> list[click.Option]:
+    return [
+        click.Option(["-v", "--verbose"], count=True, expose_value=False, callback=_set_log_option,
+                     help="Show debugging detail (one line per session built)."),
+        click.Option(["-q", "--quiet"], is_flag=True, expose_value=False, callback=_set_log_option,
+                     help="No progress lines: only the summary, warnings and errors (for cron)."),
+        click.Option(["--log-file"], type=click.Path(dir_okay=False, path_type=Path), expose_value=False,
+                     callback=_set_log_option, help="Also append a detailed log here."),
+    ]
 
 
 class Progress:
@@ -118,12 +170,15 @@ class Progress:
         self.label = label
         self._bar = None
         self._done = 0
-        self._interactive = sys.stderr.isatty() and log.isEnabledFor(logging.INFO)
+        # A bar only at the default level: -q hides progress, -v wants a line per step.
+        self._interactive = sys.stderr.isatty() and log.handlers[0].level == logging.INFO
 
     def __call__(self, done: int, total: int, message: str = "") -> None:
+        line = f"{self.label}: {done}/{total} {message}".rstrip()
         if not self._interactive:
-            log.info("%s: %d/%d %s", self.label, done, total, message)
+            log.info(line)
             return
+        _to_log_file(line, logging.INFO)
         if self._bar is None:
             self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
             self._bar.__enter__()
@@ -144,7 +199,7 @@ def _parse_date(ctx, param, value):
         raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=KbgenGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Config file (default: kbgen.yml in this folder or a parent).")
 @click.option("--vault", type=click.Path(file_okay=False, path_type=Path), help="Vault folder (overrides the config).")
@@ -164,20 +219,20 @@ def cli(ctx, config_path, vault, verbose, quiet, log_file):
     Every evening (cron):
       kbgen -q update
     """
-    _setup_logging(verbose, quiet, log_file)
     ctx.obj = State(config_path, vault)
+    ctx.obj.verbose, ctx.obj.quiet, ctx.obj.log_file = verbose, quiet, log_file
+    _setup_logging(ctx.obj)
 
 
 def main() -> None:
     cli(prog_name="kbgen")
 
-def _store(state: State):
-    from .store import Store, StoreError
 
-    try:
-        return Store(state.config.store_path)
-    except StoreError as exc:
-        raise KbgenError(f"{exc}; check paths.store in {state.config.path}") from None
+def _store(state: State, writing: bool = False):
+    """The price store; a writing command leaves a backup of it when it finishes cleanly."""
+    from .store import Store
+
+    return Store(state.config.store_path, backup=writing)
 
 
 @cli.command()
@@ -190,12 +245,9 @@ def init(directory, force):
     Example:
       kbgen init my-research
     """
-    from .project import InitError, init_project
+    from .project import init_project
 
-    try:
-        report = init_project(directory, force=force)
-    except InitError as exc:
-        raise KbgenError(str(exc), EXIT_CONFIG) from None
+    report = init_project(directory, force=force)
     for path in report.created:
         click.echo(f"created {path}")
     for path in report.kept:
@@ -219,7 +271,7 @@ def import_(state: State, files):
     from .sources.csvfile import CsvFormatError, read_prices_csv
 
     failed = rejected_any = False
-    with _store(state) as store:
+    with _store(state, writing=True) as store:
         for path in files:
             try:
                 parsed = read_prices_csv(path)
@@ -240,7 +292,7 @@ def import_(state: State, files):
     if failed:
         raise KbgenError("some files could not be read; nothing was imported from them")
     if rejected_any:
-        raise KbgenError("some rows were rejected (listed above); the valid rows were imported", EXIT_PARTIAL)
+        raise PartialError("some rows were rejected (listed above); the valid rows were imported")
 
 
 @cli.command()
@@ -260,23 +312,20 @@ def fetch(state: State, tickers, start):
     """
     report = _fetch(state, list(tickers) or None, start)
     if not report.ok:
-        raise KbgenError(f"{len(report.failed)} ticker(s) failed: {', '.join(sorted(report.failed))}", EXIT_PARTIAL)
+        raise PartialError(f"{len(report.failed)} ticker(s) failed: {', '.join(sorted(report.failed))}")
 
 
 def _fetch(state: State, tickers, start):
-    from .sources import SourceError
     from .sources.yahoo import fetch_prices
 
     config = state.config
     unknown = [t for t in tickers or [] if t not in config.securities]
     if unknown:
-        raise KbgenError(f"{', '.join(unknown)} not in the universe; add them to {config.path.name} first", EXIT_CONFIG)
+        raise UsageError(f"{', '.join(unknown)} not in the universe; add them to {config.path.name} first")
     progress = Progress("fetch")
     try:
-        with _store(state) as store:
+        with _store(state, writing=True) as store:
             report = fetch_prices(config, store, tickers=tickers, start=start, progress=progress)
-    except SourceError as exc:
-        raise KbgenError(str(exc)) from None
     finally:
         progress.close()
     counts = report.counts
@@ -300,15 +349,13 @@ def check(state: State):
     Example:
       kbgen check
     """
+    from .exchange import staleness
     from .linkcheck import check_links
-    from .researcher_notes import ResearcherNoteError, read_researcher_notes
+    from .researcher_notes import read_researcher_notes
 
     config = state.config
     click.echo(f"config {config.path}: ok ({len(config.securities)} tickers in the universe)")
-    try:
-        theses, catalysts = read_researcher_notes(config)
-    except ResearcherNoteError as exc:
-        raise KbgenError("researcher notes have problems:\n  " + "\n  ".join(exc.problems), EXIT_CONFIG) from None
+    theses, catalysts = read_researcher_notes(config)
     click.echo(f"vault {config.vault_dir}: {len(theses)} theses, {len(catalysts)} catalysts")
     with _store(state) as store:
         coverage = store.coverage().set_index("ticker")
@@ -325,29 +372,16 @@ def check(state: State):
         for broken in links.broken:
             click.echo(f"  {broken}")
     problems = []
+    behind = staleness(dt.date.fromisoformat(coverage["last"].max())) if len(coverage) else None
+    if behind:
+        problems.append(behind.message())
     if missing:
         problems.append(f"{len(missing)} universe ticker(s) have no data in the store: {', '.join(missing)}; "
                         f"run kbgen fetch {' '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}")
     if links and links.broken:
         problems.append(f"{len(links.broken)} broken link(s) in the vault (listed above); create the notes or fix the links")
     if problems:
-        raise KbgenError("\n".join(problems), EXIT_PARTIAL)
-
-
-def _market(state: State):
-    from .pipeline import BuildError, load_market
-    from .researcher_notes import ResearcherNoteError
-
-    try:
-        return load_market(state.config)
-    except ResearcherNoteError as exc:
-        raise KbgenError("researcher notes have problems (nothing was written):\n  " + "\n  ".join(exc.problems), EXIT_CONFIG) from None
-    except BuildError as exc:
-        raise KbgenError(str(exc)) from None
-
-
-def _locked(exc) -> KbgenError:
-    return KbgenError(f"{exc}", EXIT_FAILURE)
+        raise PartialError("\n".join(problems))
 
 
 def _print_changes(changes) -> None:
@@ -392,28 +426,26 @@ def build_(state: State, date, start, end, force, dry_run):
       kbgen build --date 2026-01-08
       kbgen build --from 2025-12-01 --to 2026-01-31
     """
-    from .pipeline import BuildError, build, resolve_sessions
-    from .vault_writer import VaultLocked
+    from .pipeline import build, load_market, resolve_sessions
 
     if date and (start or end):
         raise click.UsageError("use either --date or --from/--to, not both")
-    market = _market(state)
-    try:
-        sessions = resolve_sessions(market, date=date, start=start, end=end)
-    except BuildError as exc:
-        raise KbgenError(str(exc)) from None
+    if start and end and start > end:
+        raise click.UsageError(f"--from {start} is after --to {end}")
+    market = load_market(state.config)
+    sessions = resolve_sessions(market, date=date, start=start, end=end)
     if not sessions:
         raise KbgenError(f"no sessions in the store between {start} and {end}")
+    if date and sessions[0] != date:
+        _say(f"{date} is not a session in the store (weekend or market holiday); building {sessions[0]}, the session before")
     progress = Progress("build")
     try:
         report = build(state.config, sessions, market, force=force, dry_run=dry_run, progress=progress)
-    except VaultLocked as exc:
-        raise _locked(exc) from None
     finally:
         progress.close()
     _report_build(report, dry_run)
     if not report.ok:
-        raise KbgenError(f"{len(report.errors)} note(s) could not be written (listed above); the others are up to date", EXIT_PARTIAL)
+        raise PartialError(f"{len(report.errors)} note(s) could not be written (listed above); the others are up to date")
 
 
 @cli.command()
@@ -422,18 +454,16 @@ def publish(state: State):
     """Build the static site from the vault with mkdocs-material (strict).
 
     A link to a missing note, a broken anchor or an unresolved [[link]] fails the build with the
-    note and the link named.
+    note and the link named. Waits for no one: while another kbgen run writes the vault, it refuses
+    and names that run.
 
     \b
     Example:
       kbgen publish && python3 -m http.server -d site
     """
-    from .publish import PublishError, publish as publish_site
+    from .update import publish_vault
 
-    try:
-        report = publish_site(state.config)
-    except PublishError as exc:
-        raise KbgenError(str(exc)) from None
+    report = publish_vault(state.config)
     click.echo(f"published {report.pages} pages to {report.site_dir} in {report.seconds:.1f} s")
 
 
@@ -459,32 +489,26 @@ def serve(state: State, port):
 @click.option("--force", is_flag=True, help="Replace managed blocks even where you edited them by hand.")
 @click.pass_obj
 def update(state: State, no_fetch, no_publish, dry_run, force):
-    """The evening job: fetch new sessions, build every session not yet in the vault, publish.
+    """The evening job: fetch new sessions, build every session not yet built, publish.
 
-    Safe to re-run: with no new data nothing changes. Exit 0 when everything was done, 3 when
-    part failed (what worked is saved and named), 1 when nothing could be done.
+    Safe to re-run, and finishes what a killed run left: with nothing new and nothing unfinished,
+    nothing changes. Exit 0 when the vault and the site are complete and current, 3 when part
+    failed or the store lacks sessions the exchange has held (what worked is saved and named),
+    1 when nothing could be done.
 
     \b
     Example (crontab, weekdays after the US close):
-      30 22 * * 1-5  cd /srv/research && .venv/bin/kbgen -q update
+      30 22 * * 1-5  cd /srv/research && .venv/bin/kbgen update -q
     """
-    from .pipeline import BuildError
-    from .researcher_notes import ResearcherNoteError
     from .update import run_update
-    from .vault_writer import VaultLocked
 
-    fetch_progress = Progress("fetch")
+    fetch_progress, build_progress = Progress("fetch"), Progress("build")
     try:
         report = run_update(state.config, fetch=not no_fetch, publish=not no_publish, dry_run=dry_run,
-                            force=force, fetch_progress=fetch_progress)
-    except ResearcherNoteError as exc:
-        raise KbgenError("researcher notes have problems (nothing was written):\n  " + "\n  ".join(exc.problems), EXIT_CONFIG) from None
-    except BuildError as exc:
-        raise KbgenError(str(exc)) from None
-    except VaultLocked as exc:
-        raise _locked(exc) from None
+                            force=force, fetch_progress=fetch_progress, build_progress=build_progress)
     finally:
         fetch_progress.close()
+        build_progress.close()
     if report.build:
         _report_notes(report.build, dry_run)
     for line in report.summary_lines():
@@ -494,7 +518,7 @@ def update(state: State, no_fetch, no_publish, dry_run, force):
     for line in _rejected_rows(report.rejected_rows):
         _say(line, err=True, level=logging.WARNING)
     if report.problems:
-        raise KbgenError("partial update: " + "; ".join(report.problems), EXIT_PARTIAL)
+        raise PartialError("partial update: " + "; ".join(report.problems))
 
 
 @cli.command()
@@ -513,13 +537,10 @@ def demo(directory, seed, no_publish):
       kbgen demo demo-vault && open demo-vault/site/index.html
     """
     from .update import run_demo
-    from .vault_writer import VaultLocked
 
     progress = Progress("build")
     try:
         config, built, report = run_demo(directory, seed=seed, publish=not no_publish, build_progress=progress)
-    except VaultLocked as exc:
-        raise _locked(exc) from None
     finally:
         progress.close()
     _report_build(built)
@@ -529,4 +550,4 @@ def demo(directory, seed, no_publish):
     if report.published_pages is not None:
         click.echo(f"site:  {config.resolve('site')}/index.html")
     if report.problems:
-        raise KbgenError("; ".join(report.problems), EXIT_PARTIAL)
+        raise PartialError("; ".join(report.problems))

@@ -14,6 +14,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .errors import ProblemsError
+
 CONFIG_NAMES = ("kbgen.yml", "kbgen.yaml")
 
 GICS_SECTORS = (
@@ -31,13 +33,12 @@ GICS_SECTORS = (
 )
 
 
-class ConfigError(Exception):
+class ConfigError(ProblemsError):
     """A config file that cannot be used; `problems` holds one line per fault."""
 
     def __init__(self, path: Path, problems: list[str]):
         self.path = path
-        self.problems = problems
-        super().__init__("\n".join(problems))
+        super().__init__("problem(s) in the config", problems)
 
 
 class _Strict(BaseModel):

@@ -16,10 +16,13 @@ from . import __version__
 from .analytics.day import Analyzer
 from .analytics.panel import PricePanel
 from .config import Config
+from .errors import KbgenError
 from .linkcheck import same_name_notes
+from .model import MarketDay
 from .notes import ALL_PARTS, build_notes
 from .notes.context import NoteContext
-from .render import Renderer
+from .render import RenderError, Renderer
+from .record import record_build
 from .researcher_notes import read_researcher_notes
 from .store import PRICE_FIELDS, Store
 from .vault_writer import VaultWriter
@@ -33,7 +36,7 @@ DAILY_ONLY = frozenset({"daily"})
 CONCEPT_ONLY = frozenset({"concept"})
 
 
-class BuildError(Exception):
+class BuildError(KbgenError):
     """The build cannot start (no data, a date outside the data); nothing was written."""
 
 
@@ -122,6 +125,16 @@ def daily_dates_in_vault(config: Config) -> list[dt.date]:
     return sorted(dt.date.fromisoformat(m.group(1)) for m in found if m)
 
 
+@dataclass
+class _Session:
+    """One session's notes and charts, rendered and not yet written."""
+
+    session: dt.date
+    day: MarketDay
+    notes: list
+    charts: list
+
+
 def build(
     config: Config,
     sessions: list[dt.date],
@@ -130,63 +143,105 @@ def build(
     dry_run: bool = False,
     progress=None,
 ) -> BuildReport:
-    """Write the notes for `sessions` (ascending) into the vault."""
+    """Write the notes for `sessions` (ascending) into the vault.
+
+    Each session is written once the next one has rendered, so a backfill that is stopped keeps
+    the sessions it finished, and a template that fails on a session leaves no note linking to it:
+    the session before is written again without its "next day" link. The run record advances only
+    when every note was written.
+    """
     report = BuildReport(sessions=list(sessions))
     existing = daily_dates_in_vault(config)
     # Dates outside the data (e.g. a note left from another store) get no links: they would not resolve.
     known = set(market.sessions)
     daily_dates = tuple(sorted(({d for d in existing if d in known} | set(sessions))))
-    refresh = _previous_note_to_relink(existing, sessions, market)
-    renderer = Renderer(config.templates_dir)
-    history = _History(market.analyzer, daily_dates)
-    plan = ([refresh] if refresh else []) + list(sessions)
-    # Each rotation episode's concept note is written as of the last session built that shows it.
-    episode_last_session: dict[dt.date, dt.date] = {}
+    renderer = _SessionRenderer(config, market, Renderer(config.templates_dir), daily_dates)
     generated: set[str] = set()
     with VaultWriter(config.vault_dir, force=force, dry_run=dry_run) as writer:
-
-        def write(session: dt.date, parts: frozenset[str], episode_start: dt.date | None = None):
-            """Build and write the session's notes at once, so a long backfill that is stopped keeps
-            every session it finished. `episode_start` picks the episode a concept note is about
-            when it is no longer the session's current one (it ended or was taken over)."""
-            day = market.analyzer.day(session, stock_context="current" in parts)
-            if episode_start is not None:
-                day = _showing_episode(day, episode_start)
-            context = _context(config, market, daily_dates, history, session)
-            notes, charts = build_notes(day, context, renderer, parts)
-            referenced = "\n".join(note.body for note in notes)
-            for chart in charts:
-                if chart.file_name in referenced:
-                    _record(report, writer.write_file(chart.path, chart.draw, inputs=chart.inputs))
-            for note in notes:
-                _record(report, writer.write(note))
-                if not note.owned_by_researcher:
-                    generated.add(note.path)
-            return day
-
-        # Home, sectors, stocks and thesis blocks describe "now": never rewind them to an older
-        # session when the vault already has a later daily note (e.g. `build --date` of a past day).
-        newest = max(daily_dates)
-        for index, session in enumerate(plan, start=1):
-            is_last = index == len(plan) and session >= newest
-            day = write(session, ALL_PARTS if is_last else DAILY_ONLY)
-            if day.episode and not is_last:
-                episode_last_session[day.episode.start] = session
-            if progress:
-                progress(index, len(plan), session.isoformat())
-        report.stale = day.stale
-        current = day.episode.start if day.episode else None
-        # An episode that ended within this run gets its concept note as of its end, saying so;
-        # one no longer current that has not ended keeps the last session that showed it.
-        ended = {e.start: e.end for e in day.past_episodes if e.end is not None and e.end >= plan[0]}
-        for start in sorted(set(episode_last_session) | set(ended)):
-            if start != current:
-                write(ended.get(start) or episode_last_session[start], CONCEPT_ONLY, episode_start=start)
+        pending, shown = None, []
+        try:
+            for item in _render_sessions(renderer, sessions, existing, progress):
+                if pending is not None:
+                    _write_session(writer, pending, report, generated)
+                pending = item
+                shown.append(item)
+        except RenderError as error:
+            if pending is None:
+                raise RenderError(f"{error}; nothing was written") from error
+            _write_session(writer, renderer.until(pending.session).render(pending.session, DAILY_ONLY), report, generated)
+            raise RenderError(f"{error}; the vault was written up to {pending.session}") from error
+        _write_session(writer, pending, report, generated)
+        for item in _render_concepts_left_behind(renderer, shown):
+            _write_session(writer, item, report, generated)
         report.warnings.extend(writer.summary().warnings)
         report.errors.extend(str(error) for error in writer.errors)
+    report.stale = shown[-1].day.stale
     report.warnings.extend(_split_warnings(market, sessions))
     report.warnings.extend(same_name_notes(config.vault_dir, generated))
+    if report.ok and not dry_run and sessions[-1] >= max(daily_dates):
+        record_build(config.vault_dir, sessions[-1])
     return report
+
+
+class _SessionRenderer:
+    """Renders a session's notes against the vault's daily notes (`daily_dates`, for links)."""
+
+    def __init__(self, config: Config, market: Market, renderer: Renderer, daily_dates: tuple[dt.date, ...]):
+        self.config, self.market, self.renderer, self.daily_dates = config, market, renderer, daily_dates
+        self.history = _History(market.analyzer, daily_dates)
+
+    def until(self, last: dt.date) -> _SessionRenderer:
+        """The same, for a vault whose last daily note is `last`."""
+        return _SessionRenderer(self.config, self.market, self.renderer, tuple(d for d in self.daily_dates if d <= last))
+
+    def render(self, session: dt.date, parts: frozenset[str], episode_start: dt.date | None = None) -> _Session:
+        """The session's notes (limited to `parts`) and their charts. `episode_start` picks the episode
+        a concept note is about when it is no longer the session's current one (ended or taken over)."""
+        day = self.market.analyzer.day(session, stock_context="current" in parts)
+        if episode_start is not None:
+            day = _showing_episode(day, episode_start)
+        context = _context(self.config, self.market, self.daily_dates, self.history, session)
+        notes, charts = build_notes(day, context, self.renderer, parts)
+        return _Session(session, day, notes, charts)
+
+
+def _render_sessions(renderer: _SessionRenderer, sessions, existing, progress):
+    """Each session's daily note (and the notes about "now" for the latest), after the daily note
+    before the first new session, re-rendered so its "next day" link appears."""
+    refresh = _previous_note_to_relink(existing, sessions, renderer.market)
+    if refresh:
+        yield renderer.render(refresh, DAILY_ONLY)
+    # Home, sectors, stocks and thesis blocks describe "now": never rewind them to an older
+    # session when the vault already has a later daily note (e.g. `build --date` of a past day).
+    newest = max([*existing, *sessions])
+    for index, session in enumerate(sessions, start=1):
+        is_last = index == len(sessions) and session >= newest
+        yield renderer.render(session, ALL_PARTS if is_last else DAILY_ONLY)
+        if progress:
+            progress(index, len(sessions), session.isoformat())
+
+
+def _render_concepts_left_behind(renderer: _SessionRenderer, shown: list[_Session]):
+    """Concept notes of episodes this run showed that are no longer current: an episode that ended
+    is written as of its end, saying so; one taken over keeps the last session that showed it."""
+    last_day = shown[-1].day
+    episodes = {item.day.episode.start: item.session for item in shown if item.day.episode is not None}
+    current = last_day.episode.start if last_day.episode else None
+    ended = {e.start: e.end for e in last_day.past_episodes if e.end is not None and e.end >= shown[0].session}
+    for start in sorted(set(episodes) | set(ended)):
+        if start != current:
+            yield renderer.render(ended.get(start) or episodes[start], CONCEPT_ONLY, episode_start=start)
+
+
+def _write_session(writer: VaultWriter, item: _Session, report: BuildReport, generated: set[str]) -> None:
+    referenced = "\n".join(note.body for note in item.notes)
+    for chart in item.charts:
+        if chart.file_name in referenced:
+            _record(report, writer.write_file(chart.path, chart.draw, inputs=chart.inputs))
+    for note in item.notes:
+        _record(report, writer.write(note))
+        if not note.owned_by_researcher:
+            generated.add(note.path)
 
 
 def _showing_episode(day, start: dt.date):

@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .resources import starter_path
+from .errors import UsageError
 
 # What a new project gets: the commented config, the site config, and the researchers' example notes.
 STARTER_FILES = ("kbgen.yml", "mkdocs.yml")
 STARTER_DIRS = ("vault/Theses", "vault/Catalysts", "vault/.obsidian")
 
 
-class InitError(Exception):
+class InitError(UsageError):
     pass
 
 

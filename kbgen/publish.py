@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config
+from .errors import KbgenError
 
 # Material prints a notice about MkDocs 2.0 on every build unless this is set.
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
@@ -26,7 +27,7 @@ from mkdocs.config import load_config as load_mkdocs_config  # noqa: E402
 DIRTY_NOTICE = "A 'dirty' build is being performed"
 
 
-class PublishError(Exception):
+class PublishError(KbgenError):
     """The site could not be built; the message names each failing note and link."""
 
 
@@ -96,17 +97,6 @@ def publish(config: Config, strict: bool = True, dirty: bool = False) -> Publish
     kbgen_plugin = site_config.plugins.get("kbgen")
     pages = kbgen_plugin.pages_rendered if kbgen_plugin is not None else 0
     return PublishReport(pages, seconds, Path(site_config.site_dir), collector.messages)
-
-
-def site_is_current(config: Config) -> bool:
-    """Whether the site was built after the last change to any note in the vault (a failed or
-    skipped publish leaves it older, and the next update publishes even with no new session)."""
-    try:
-        built = (Path(load_site_config(config).site_dir) / "index.html").stat().st_mtime_ns
-    except (PublishError, OSError):
-        return False
-    notes = (p for p in config.vault_dir.rglob("*.md") if ".kbgen" not in p.parts)
-    return all(p.stat().st_mtime_ns <= built for p in notes)
 
 
 def _failure_message(error: Exception, warnings: list[str]) -> str:

@@ -21,17 +21,18 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from .notes.common import Ref
+from .errors import KbgenError
 from .notes.names import escape_md, link_label
 from .resources import builtin_templates
 
 MISSING = "n/a"
 
 
-class RenderError(Exception):
+class RenderError(KbgenError):
     """A template that cannot be rendered; the message names the template and how to fix it."""
 
 
@@ -141,11 +142,23 @@ class Renderer:
         try:
             template = self.env.get_template(template_name)
             return tidy(template.render(**values))
-        except TemplateError as exc:
+        except Exception as exc:  # templates are code a user may have written: any failure is theirs to fix
             where = getattr(exc, "filename", None) or template_name
-            line = getattr(exc, "lineno", None)
+            line = getattr(exc, "lineno", None) or _template_line(exc)
             at = f"{where}:{line}" if line else where
+            message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
             raise RenderError(
-                f"template {template_name} failed at {at}: {exc.message or exc}; "
+                f"template {template_name} failed at {at}: {message}; "
                 "fix the template (or delete your copy to use the built-in one)"
             ) from exc
+
+
+def _template_line(exc: BaseException) -> int | None:
+    """The template line a Python error (OverflowError, ZeroDivisionError) came from: Jinja
+    rewrites the traceback so template frames carry the template's file and line."""
+    tb, line = exc.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".j2"):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line

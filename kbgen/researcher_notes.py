@@ -13,18 +13,18 @@ import frontmatter
 import yaml
 
 from .config import Config
+from .errors import ProblemsError
 from .model import Catalyst, Leg, Thesis
 
 THESES_DIR = "Theses"
 CATALYSTS_DIR = "Catalysts"
 
 
-class ResearcherNoteError(Exception):
+class ResearcherNoteError(ProblemsError):
     """Researcher notes kbgen cannot use; `problems` holds one line per fault."""
 
     def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
+        super().__init__("problem(s) in researchers' notes (nothing was written)", problems)
 
 
 def read_researcher_notes(config: Config) -> tuple[tuple[Thesis, ...], tuple[Catalyst, ...]]:

@@ -6,14 +6,18 @@ previous contents intact, and data that is there is never removed by a later fet
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from .errors import StoreError, describe_store_error, os_error_hint
+
 PRICE_FIELDS = ("open", "high", "low", "close", "adj_close", "volume")
 COLUMNS = ("ticker", "date", *PRICE_FIELDS, "source", "fetched_at")
+BUSY_TIMEOUT = 30.0   # seconds a run waits for another run's write to the store to finish
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS prices (
@@ -40,10 +44,6 @@ _VALUE = {f: f"CASE WHEN excluded.{f} IS NULL AND {_SAME_BAR} THEN prices.{f} EL
 _DIFFERS = " OR ".join(f"prices.{f} IS NOT {_VALUE.get(f, f'excluded.{f}')}" for f in PRICE_FIELDS)
 
 
-class StoreError(Exception):
-    """The store file cannot be opened or written."""
-
-
 @dataclass(frozen=True)
 class UpsertCounts:
     inserted: int = 0
@@ -63,22 +63,43 @@ class UpsertCounts:
 class Store:
     """An open price store. Use as a context manager, or call close()."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, backup: bool = False):
+        """`backup`: on a clean close, copy the store to `<name>.bak`, the last good store a
+        user can go back to if the file is ever damaged."""
         self.path = Path(path)
+        self._backup = backup
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot open the price store {self.path}: {exc}") from None
+        except sqlite3.Error as exc:
+            raise StoreError(describe_store_error(exc, self.path)) from None
+        except OSError as exc:
+            raise StoreError(f"cannot open the price store {self.path}: {os_error_hint(exc)}; "
+                             "check paths.store in kbgen.yml") from None
 
     def __enter__(self) -> "Store":
         return self
 
-    def __exit__(self, *exc_info) -> None:
-        self.close()
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        try:
+            if self._backup and exc is None:
+                self._copy_to_backup()
+        finally:
+            self.close()
+
+    def _copy_to_backup(self) -> None:
+        # SQLite's online backup gives a consistent copy; written beside it, then renamed into place.
+        target = self.path.with_name(self.path.name + ".bak")
+        temp = target.with_name(target.name + ".tmp")
+        copy = sqlite3.connect(temp)
+        try:
+            self._db.backup(copy)
+        finally:
+            copy.close()
+        os.replace(temp, target)
 
     def close(self) -> None:
         self._db.close()

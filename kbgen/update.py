@@ -12,8 +12,11 @@ from pathlib import Path
 
 from .config import Config, load_config
 from .pipeline import BuildReport, build, daily_dates_in_vault, load_market
+from .exchange import Staleness, staleness
 from .project import init_project
+from .record import read_record, record_publish, site_is_current, start_publish, vault_fingerprint
 from .store import Store
+from .vault_writer import VaultLock
 
 log = logging.getLogger("kbgen")
 
@@ -30,6 +33,7 @@ class UpdateReport:
     publish_seconds: float | None = None
     publish_error: str | None = None
     nothing_new: str | None = None
+    staleness: Staleness | None = None      # exchange sessions the store lacks
 
     @property
     def problems(self) -> list[str]:
@@ -42,6 +46,8 @@ class UpdateReport:
             found.append(f"{len(self.build.errors)} note(s) could not be written")
         if self.publish_error:
             found.append(f"publish failed: {self.publish_error}")
+        if self.staleness:
+            found.append(self.staleness.message())
         return found
 
     def summary_lines(self) -> list[str]:
@@ -70,22 +76,29 @@ def run_update(
     if fetch and not dry_run:
         _fetch_into_store(config, report, fetch_progress)
     market = load_market(config)
-    existing = daily_dates_in_vault(config)
-    last_built = existing[-1] if existing else None
-    sessions = [d for d in market.sessions if last_built is None or d > last_built]
-    if last_built is None:
-        sessions = sessions[-1:]
+    report.staleness = staleness(market.sessions[-1])
+    sessions = sessions_to_build(config, market)
     if not sessions:
-        report.nothing_new = (
-            f"no new session since {last_built} (weekend or market holiday?); the vault is up to date"
-        )
-        if publish and not dry_run:
-            _publish(config, report, only_if_behind=True)  # the last publish failed or was skipped
-        return report
-    report.build = build(config, sessions, market, force=force, dry_run=dry_run, progress=build_progress)
+        report.nothing_new = f"no new session since {market.sessions[-1]}" + (
+            "" if report.staleness else ": the store has every session of the exchange calendar and the vault is complete")
+    else:
+        report.build = build(config, sessions, market, force=force, dry_run=dry_run, progress=build_progress)
     if publish and not dry_run:
-        _publish(config, report)
+        _publish(config, report, only_if_behind=True)
     return report
+
+
+def sessions_to_build(config: Config, market) -> list[dt.date]:
+    """Every session after the last one whose build completed (the run record), so a killed run is
+    finished by the next. A vault without a record (new, or made by an older kbgen) rebuilds from
+    its newest daily note; an empty vault starts with the latest session."""
+    done = read_record(config.vault_dir).built_session
+    if done is None:
+        existing = [d for d in daily_dates_in_vault(config) if d in set(market.sessions)]
+        if not existing:
+            return market.sessions[-1:]
+        return [d for d in market.sessions if d >= existing[-1]]
+    return [d for d in market.sessions if d > done]
 
 
 def _fetch_into_store(config: Config, report: UpdateReport, progress) -> None:
@@ -104,19 +117,34 @@ def _fetch_into_store(config: Config, report: UpdateReport, progress) -> None:
 
 
 def _publish(config: Config, report: UpdateReport, only_if_behind: bool = False) -> None:
-    """Build the site into the report; with `only_if_behind`, only when a note changed since the
-    site was last built."""
-    from .publish import PublishError, publish, site_is_current
+    """Build the site into the report; with `only_if_behind`, only when the last complete publish
+    is older than the vault (a failed, killed or skipped publish is caught up here)."""
+    from .publish import PublishError
 
-    if only_if_behind and site_is_current(config):
-        return
     try:
-        published = publish(config)
+        published = publish_vault(config, only_if_behind=only_if_behind)
     except PublishError as exc:
         report.publish_error = str(exc)
         return
-    report.published_pages = published.pages
-    report.publish_seconds = published.seconds
+    if published is not None:
+        report.published_pages = published.pages
+        report.publish_seconds = published.seconds
+
+
+def publish_vault(config: Config, only_if_behind: bool = False):
+    """Publish under the vault's lock, recording the publish only once the whole site is written.
+    Returns None when `only_if_behind` and the site is already current."""
+    from .publish import load_site_config, publish
+
+    with VaultLock(config.vault_dir):
+        site_dir = Path(load_site_config(config, strict=False).site_dir)
+        if only_if_behind and site_is_current(config.vault_dir, config.mkdocs_config, site_dir):
+            return None
+        fingerprint = vault_fingerprint(config.vault_dir, config.mkdocs_config)
+        start_publish(config.vault_dir)
+        published = publish(config)
+        record_publish(config.vault_dir, fingerprint)
+    return published
 
 
 def run_demo(directory: Path, seed: int = 7, publish: bool = True, build_progress=None) -> tuple[Config, BuildReport, UpdateReport]:

@@ -24,7 +24,6 @@ the lock, since it would read half-written state.
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import fcntl
 import hashlib
 import json
@@ -41,6 +40,7 @@ import frontmatter
 import yaml
 
 from .model import RenderedNote
+from .errors import VaultError, os_error_hint
 
 TEMP_PREFIX = ".kbgen-tmp-"
 STATE_DIR = ".kbgen"
@@ -60,7 +60,7 @@ _YAML = frontmatter.YAMLHandler()
 SHARED_LISTS = ("tags", "aliases")
 
 
-class VaultLocked(Exception):
+class VaultLocked(VaultError):
     """Another kbgen run is writing this vault."""
 
 
@@ -109,7 +109,7 @@ class VaultWriter:
         self._counts = dict.fromkeys(STATUSES, 0)
         self._root: Path | None = None
         self._state: Path | None = None
-        self._lock_fd: int | None = None
+        self._lock: VaultLock | None = None
         self._journal = None
         self._files: dict[str, dict] = {}
         self._saved_manifest = ""
@@ -124,10 +124,9 @@ class VaultWriter:
             _refuse_if_locked(self._state / "lock")
             self._load_manifest()
             return self
-        self._state.mkdir(parents=True, exist_ok=True)
-        self._lock_fd = _take_lock(self._state / "lock", self.warnings)
+        self._lock = VaultLock(self._root).__enter__()
+        self.warnings.extend(self._lock.warnings)
         try:
-            self._remove_stale_temp_files()
             self._load_manifest()
             self._recover_journal()
             self._save_manifest()
@@ -137,40 +136,36 @@ class VaultWriter:
             raise
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, exc_type, exc, traceback) -> None:
         try:
             if not self.dry_run:
-                self._save_manifest()
-                self._journal.close()
-                self._journal = None
-                os.unlink(self._state / "journal")
+                self._close_journal(failing=exc is not None)
         finally:
             self._release()
 
-    def _remove_stale_temp_files(self) -> None:
-        """Delete temp files a killed run left behind (safe: we hold the lock, nobody else writes)."""
-        removed = 0
-        for folder, _, names in os.walk(self._root):
-            for name in names:
-                if name.startswith(TEMP_PREFIX):
-                    os.unlink(os.path.join(folder, name))
-                    removed += 1
-        if removed:
-            self.warnings.append(f"removed {removed} temporary file(s) left by an interrupted run")
+    def _close_journal(self, failing: bool) -> None:
+        """Save the manifest and drop the journal. When the run is already failing, a second
+        failure here (the disk that filled up) must not hide the first one."""
+        try:
+            self._save_manifest()
+            self._journal.close()
+            self._journal = None
+            os.unlink(self._state / "journal")
+        except OSError as exc:
+            if failing:
+                return  # the journal stays; the next run recovers from it
+            raise VaultError(f"could not save kbgen's record of the vault ({self._state / MANIFEST_NAME}): "
+                             f"{os_error_hint(exc)}; the notes written are complete, and the next run "
+                             "recovers the record from its journal") from None
 
     def _release(self) -> None:
         self._root = None
         if self._journal is not None:
             self._journal.close()
             self._journal = None
-        if self._lock_fd is not None:
-            # Unlink while still holding the lock: a waiter that opened the old file sees the
-            # inode change and retries on a fresh one.
-            try:
-                os.unlink(self._state / "lock")
-            finally:
-                os.close(self._lock_fd)
-                self._lock_fd = None
+        if self._lock is not None:
+            self._lock.__exit__(None, None, None)
+            self._lock = None
 
     # -- public API
 
@@ -347,7 +342,7 @@ class VaultWriter:
         if data is not None:
             target.parent.mkdir(parents=True, exist_ok=True)
             self._journal_entry(relpath, entry)
-            _atomic_write(target, data)
+            atomic_write(target, data)
         if entry is not None:
             self._files[relpath] = entry
         self._since_checkpoint += 1
@@ -413,7 +408,7 @@ class VaultWriter:
         self._since_checkpoint = 0
         text = json.dumps({"format": MANIFEST_FORMAT, "files": self._files}, indent=1, sort_keys=True) + "\n"
         if text != self._saved_manifest:
-            _atomic_write(self._state / MANIFEST_NAME, text.encode("utf-8"))
+            atomic_write(self._state / MANIFEST_NAME, text.encode("utf-8"))
             self._saved_manifest = text
         if self._journal is not None:
             self._journal.truncate(0)
@@ -446,6 +441,51 @@ class VaultWriter:
 
 
 # --- lock ------------------------------------------------------------------------------------
+
+class VaultLock:
+    """Holds the vault's lock for one writing run (build, publish, update) and, once it is held,
+    removes the temporary files a killed run left behind (nobody else is writing)."""
+
+    def __init__(self, vault_dir):
+        self.root = Path(os.path.realpath(vault_dir))
+        self.path = self.root / STATE_DIR / "lock"
+        self.warnings: list[str] = []
+        self._fd: int | None = None
+
+    def __enter__(self) -> VaultLock:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = _take_lock(self.path, self.warnings)
+            self._remove_stale_temp_files()
+        except OSError as exc:
+            self.__exit__(None, None, None)
+            raise VaultError(f"cannot write to the vault {self.root} ({exc.filename or self.path}): "
+                             f"{os_error_hint(exc)}; kbgen needs write access to the vault folder") from None
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._fd is None:
+            return
+        # Unlink while still holding the lock: a waiter that opened the old file sees the inode
+        # change and retries on a fresh one.
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+        finally:
+            os.close(self._fd)
+            self._fd = None
+
+    def _remove_stale_temp_files(self) -> None:
+        removed = 0
+        for folder, _, names in os.walk(self.root):
+            for name in names:
+                if name.startswith(TEMP_PREFIX):
+                    os.unlink(os.path.join(folder, name))
+                    removed += 1
+        if removed:
+            self.warnings.append(f"removed {removed} temporary file(s) left by an interrupted run")
+
 
 def _take_lock(path: Path, warnings: list[str]) -> int:
     while True:
@@ -738,7 +778,7 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-def _atomic_write(target: Path, data: bytes) -> None:
+def atomic_write(target: Path, data: bytes) -> None:
     fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -765,12 +805,7 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return "not valid UTF-8 text; kbgen left the file untouched (re-save it as UTF-8)"
     if isinstance(exc, OSError):
-        hint = {errno.ENOSPC: "the disk is full; free some space and run again",
-                errno.EDQUOT: "the disk quota is used up; free some space and run again",
-                errno.EACCES: "permission denied; check the file's and folder's permissions",
-                errno.EPERM: "operation not permitted; check the file's and folder's permissions",
-                errno.EROFS: "the file system is read-only"}.get(exc.errno, exc.strerror or str(exc))
-        return f"{hint}; the file was left as it was"
+        return f"{os_error_hint(exc)}; the file was left as it was"
     return _first_line(exc)
 
 

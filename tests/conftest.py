@@ -47,6 +47,28 @@ def fake_yahoo(_fake_yahoo_server, monkeypatch):
 DEMO_END = __import__("datetime").date(2026, 1, 30)
 
 
+class MarketClock:
+    """The time kbgen reads when it compares the store with the exchange calendar."""
+
+    def __init__(self):
+        self.set_evening_of(DEMO_END)
+
+    def set_evening_of(self, day) -> None:
+        """23:00 UTC of `day`: after the New York close, so `day`'s session has closed."""
+        import datetime as dt
+
+        self.now = dt.datetime.combine(day, dt.time(23, 0), tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def market_clock(monkeypatch):
+    """Tests run on the evening of DEMO_END (the simulated store's last session) unless they set
+    the clock themselves: otherwise the store would look months old next to today's calendar."""
+    clock = MarketClock()
+    monkeypatch.setattr("kbgen.exchange.now", lambda: clock.now)
+    return clock
+
+
 @pytest.fixture
 def demo_project(tmp_path):
     """A project made by `kbgen init` whose store holds 300 simulated sessions ending DEMO_END."""

@@ -56,8 +56,9 @@ def use_proxy(config, proxy: str, cache) -> None:
 # --- network partial: some tickers fail inside `kbgen update` ----------------------------------
 
 def test_update_with_failing_tickers_saves_the_rest_names_the_stale_ones_and_exits_partial(
-        tmp_path, monkeypatch, fake_yahoo, yahoo_certificate, yfinance_cache_dir):
+        tmp_path, monkeypatch, fake_yahoo, yahoo_certificate, yfinance_cache_dir, market_clock):
     cert, _ = yahoo_certificate
+    market_clock.set_evening_of(dt.date(2026, 1, 6))
     config = tmp_path / "kbgen.yml"
     config.write_text(CONFIG.format(cache=yfinance_cache_dir,
                                     network=f", proxy: '{fake_yahoo.proxy_url}', ca_bundle: '{cert}'"))
@@ -237,17 +238,19 @@ def test_github_workflow_publishes_a_partial_update_and_stops_on_a_failure(tmp_p
 # --- the summary and exit code of a run that publishes ------------------------------------------
 
 def test_update_summary_gives_publish_time_and_a_failed_publish_exits_partial(demo_project):
-    result = kbgen("--config", demo_project.path, "update", "--no-fetch")
-    assert result.exit_code == 0, result.output
-    assert f"built 1 session(s) ({DEMO_END}): notes " in result.output
-    assert re.search(r"^published \d+ pages in \d+\.\d s$", result.output, re.M), result.output
-    assert (demo_project.root / "site" / "index.html").is_file()
-
-    (demo_project.vault_dir / "Daily" / f"{DEMO_END}.md").unlink()   # a session to build again
-    (demo_project.vault_dir / "Draft.md").write_text("# Draft\n\nSee [[Nowhere]].\n")
+    assert kbgen("--config", demo_project.path, "build", "--date", "2026-01-29").exit_code == 0
+    draft = demo_project.vault_dir / "Draft.md"
+    draft.write_text("# Draft\n\nSee [[Nowhere]].\n")
     failed = kbgen("--config", demo_project.path, "update", "--no-fetch")
 
     assert failed.exit_code == 3, failed.output
     assert (demo_project.vault_dir / "Daily" / f"{DEMO_END}.md").is_file()   # the build was kept
     [reason] = [line for line in failed.output.splitlines() if line.startswith("kbgen: ")]
     assert reason.startswith("kbgen: partial update: publish failed: ") and "Nowhere" in failed.output
+
+    draft.unlink()
+    result = kbgen("--config", demo_project.path, "update", "--no-fetch")   # nothing new: the site catches up
+    assert result.exit_code == 0, result.output
+    assert f"no new session since {DEMO_END}" in result.output
+    assert re.search(r"^published \d+ pages in \d+\.\d s$", result.output, re.M), result.output
+    assert (demo_project.root / "site" / "index.html").is_file()

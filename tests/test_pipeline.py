@@ -111,7 +111,7 @@ def test_update_catches_up_then_is_idempotent(demo_project):
     before = snapshot(vault)
     again = kbgen(demo_project, "update", "--no-fetch", "--no-publish")
     assert again.exit_code == 0
-    assert "no new session since 2026-01-30 (weekend or market holiday?); the vault is up to date" in again.output
+    assert "no new session since 2026-01-30: the store has every session of the exchange calendar" in again.output
     assert snapshot(vault) == before
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import KbgenError
+
 COLUMNS = ("date", "ticker", "open", "high", "low", "close", "adj_close", "volume")
 REQUIRED = ("date", "ticker", "close")
 PRICES = ("open", "high", "low", "close", "adj_close")
@@ -29,7 +31,7 @@ EARLIEST_DATE = pd.Timestamp.min.ceil("D").date()   # the span of pandas' nanose
 LATEST_DATE = pd.Timestamp.max.floor("D").date()
 
 
-class CsvFormatError(Exception):
+class CsvFormatError(KbgenError):
     """The file as a whole cannot be read as a price CSV; the message says why and how to fix it."""
 
 
