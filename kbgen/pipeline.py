@@ -12,17 +12,20 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
+import frontmatter
+
 from . import __version__
 from .analytics.day import Analyzer
 from .analytics.panel import PricePanel
 from .config import Config
 from .linkcheck import same_name_notes
 from .notes import ALL_PARTS, build_notes
+from .notes.common import rotation_tag
 from .notes.context import NoteContext
 from .render import Renderer
 from .researcher_notes import read_researcher_notes
 from .store import PRICE_FIELDS, Store
-from .vault_writer import VaultWriter
+from .vault_writer import VaultWriter, generated_files
 
 log = logging.getLogger("kbgen")
 
@@ -140,6 +143,7 @@ def build(
     renderer = Renderer(config.templates_dir)
     history = _History(market.analyzer, daily_dates)
     plan = ([refresh] if refresh else []) + list(sessions)
+    spans = _rotation_spans(market, sessions[-1])
     # Each rotation episode's concept note is written as of the last session built that shows it.
     episode_last_session: dict[dt.date, dt.date] = {}
     generated: set[str] = set()
@@ -152,7 +156,7 @@ def build(
             day = market.analyzer.day(session, stock_context="current" in parts)
             if episode_start is not None:
                 day = _showing_episode(day, episode_start)
-            context = _context(config, market, daily_dates, history, session)
+            context = _context(config, market, daily_dates, history, session, spans, writer.renamed_notes)
             notes, charts = build_notes(day, context, renderer, parts)
             referenced = "\n".join(note.body for note in notes)
             for chart in charts:
@@ -182,10 +186,12 @@ def build(
         for start in sorted(set(episode_last_session) | set(ended)):
             if start != current:
                 write(ended.get(start) or episode_last_session[start], CONCEPT_ONLY, episode_start=start)
+        for session in _daily_notes_to_retag(config, daily_dates, set(plan), spans):
+            write(session, DAILY_ONLY)
         report.warnings.extend(writer.summary().warnings)
         report.errors.extend(str(error) for error in writer.errors)
     report.warnings.extend(_split_warnings(market, sessions))
-    report.warnings.extend(same_name_notes(config.vault_dir, generated))
+    report.warnings.extend(same_name_notes(config.vault_dir, generated | generated_files(config.vault_dir)))
     return report
 
 
@@ -217,13 +223,40 @@ def _previous_note_to_relink(existing: list[dt.date], sessions: list[dt.date], m
     return earlier[-1] if earlier and earlier[-1] not in sessions else None
 
 
+def _rotation_spans(market: Market, last: dt.date) -> tuple[tuple[dt.date, dt.date | None], ...]:
+    """(start, end or None) of the rotation episodes known as of the last session built."""
+    day = market.analyzer.day(last)
+    return tuple((e.start, e.end) for e in (*day.past_episodes, day.episode) if e is not None)
+
+
+def _daily_notes_to_retag(config: Config, daily_dates, built: set[dt.date], spans) -> list[dt.date]:
+    """Daily notes not built in this run that lie in a rotation episode's span but lack its tag:
+    notes written before the episode was detected, or before it was extended over them."""
+    stale = []
+    for session in daily_dates:
+        wanted = {rotation_tag(start) for start, end in spans
+                  if start <= session and (end is None or session <= end)}
+        if session not in built and wanted and not wanted <= _tags(config.vault_dir / DAILY_DIR / f"{session}.md"):
+            stale.append(session)
+    return stale
+
+
+def _tags(path) -> set[str]:
+    try:
+        tags = frontmatter.load(path).get("tags")
+    except (OSError, UnicodeDecodeError, ValueError):
+        return set()
+    return {str(t) for t in tags} if isinstance(tags, list) else set()
+
+
 def _record(report: BuildReport, result) -> None:
     report.statuses[result.status] += 1
     if result.status in ("created", "updated"):
         report.changes.append((result.status, result.path))
 
 
-def _context(config: Config, market: Market, daily_dates, history: "_History", as_of: dt.date) -> NoteContext:
+def _context(config: Config, market: Market, daily_dates, history: "_History", as_of: dt.date,
+             spans, renamed: dict[str, str]) -> NoteContext:
     theses = market.analyzer.theses
     return NoteContext(
         config=config,
@@ -236,6 +269,8 @@ def _context(config: Config, market: Market, daily_dates, history: "_History", a
         simulated=market.simulated,
         version=__version__,
         tickers_with_data=market.tickers_with_data,
+        rotation_spans=spans,
+        renamed=renamed,
     )
 
 
