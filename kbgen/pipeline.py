@@ -148,6 +148,7 @@ def build(
     episode_last_session: dict[dt.date, dt.date] = {}
     generated: set[str] = set()
     with VaultWriter(config.vault_dir, force=force, dry_run=dry_run) as writer:
+        renamed = writer.renamed_notes
 
         def write(session: dt.date, parts: frozenset[str], episode_start: dt.date | None = None):
             """Build and write the session's notes at once, so a long backfill that is stopped keeps
@@ -156,7 +157,7 @@ def build(
             day = market.analyzer.day(session, stock_context="current" in parts)
             if episode_start is not None:
                 day = _showing_episode(day, episode_start)
-            context = _context(config, market, daily_dates, history, session, spans, writer.renamed_notes)
+            context = _context(config, market, daily_dates, history, session, spans, renamed)
             notes, charts = build_notes(day, context, renderer, parts)
             referenced = "\n".join(note.body for note in notes)
             for chart in charts:

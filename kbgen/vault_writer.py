@@ -252,11 +252,13 @@ class VaultWriter:
         if not lost:
             return
         for path, note_id in _ids_in_vault(self._root).items():
-            old = lost.get(note_id)
+            old = lost.pop(note_id, None)
             if old is None or path in self._files:
                 continue
             entry = self._files.pop(old)
             self._files[path] = {**entry, "former_paths": [old, *entry.get("former_paths", [])]}
+        for old in lost.values():  # deleted, not renamed: look for it no more (kbgen may write it anew)
+            self._files[old] = {k: v for k, v in self._files[old].items() if k != "id"}
 
     def _place(self, note: RenderedNote) -> tuple[str, list[str]]:
         """The vault path to write `note` to, and a warning when kbgen moved the file there."""
