@@ -20,12 +20,12 @@ from .analytics.panel import PricePanel
 from .config import Config
 from .linkcheck import same_name_notes
 from .notes import ALL_PARTS, build_notes
-from .notes.common import rotation_tag
+from .notes.common import concept_name, rotation_tag
 from .notes.context import NoteContext
 from .render import Renderer
 from .researcher_notes import read_researcher_notes
 from .store import PRICE_FIELDS, Store
-from .vault_writer import VaultWriter, generated_files
+from .vault_writer import VaultWriter, generated_files, has_legacy_provenance
 
 log = logging.getLogger("kbgen")
 
@@ -187,8 +187,12 @@ def build(
         for start in sorted(set(episode_last_session) | set(ended)):
             if start != current:
                 write(ended.get(start) or episode_last_session[start], CONCEPT_ONLY, episode_start=start)
-        for session in _daily_notes_to_retag(config, daily_dates, set(plan), spans):
+        for session in _daily_notes_to_refresh(config, daily_dates, set(plan), spans):
             write(session, DAILY_ONLY)
+        for start, end in spans:
+            if end is not None and start != current and start not in episode_last_session and start not in ended \
+                    and has_legacy_provenance(config.vault_dir / "Concepts" / f"{concept_name(start)}.md"):
+                write(end, CONCEPT_ONLY, episode_start=start)  # an older version's note: give it flat properties
         report.warnings.extend(writer.summary().warnings)
         report.errors.extend(str(error) for error in writer.errors)
     report.warnings.extend(_split_warnings(market, sessions))
@@ -230,14 +234,17 @@ def _rotation_spans(market: Market, last: dt.date) -> tuple[tuple[dt.date, dt.da
     return tuple((e.start, e.end) for e in (*day.past_episodes, day.episode) if e is not None)
 
 
-def _daily_notes_to_retag(config: Config, daily_dates, built: set[dt.date], spans) -> list[dt.date]:
-    """Daily notes not built in this run that lie in a rotation episode's span but lack its tag:
-    notes written before the episode was detected, or before it was extended over them."""
+def _daily_notes_to_refresh(config: Config, daily_dates, built: set[dt.date], spans) -> list[dt.date]:
+    """Daily notes not built in this run that lie in a rotation episode's span but lack its tag
+    (written before the episode was detected, or before it was extended over them), or that an
+    older version wrote with the nested `kbgen:` property."""
     stale = []
     for session in daily_dates:
-        wanted = {rotation_tag(start) for start, end in spans
-                  if start <= session and (end is None or session <= end)}
-        if session not in built and wanted and not wanted <= _tags(config.vault_dir / DAILY_DIR / f"{session}.md"):
+        if session in built:
+            continue
+        path = config.vault_dir / DAILY_DIR / f"{session}.md"
+        wanted = {rotation_tag(start) for start, end in spans if start <= session and (end is None or session <= end)}
+        if (wanted and not wanted <= _tags(path)) or has_legacy_provenance(path):
             stale.append(session)
     return stale
 

@@ -839,6 +839,23 @@ def _migrate_provenance(text: str, note: RenderedNote) -> str:
     return text
 
 
+def has_legacy_provenance(path: Path) -> bool:
+    """Whether the note at `path` has the nested `kbgen:` property of older versions (a quick
+    look at its frontmatter lines, so a build can check every daily note)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            if handle.readline().rstrip("\r\n") != "---":
+                return False
+            for line in handle:
+                if line.rstrip("\r\n") == "---":
+                    return False
+                if line.startswith(LEGACY_PROVENANCE + ":"):
+                    return line.rstrip("\r\n ") == LEGACY_PROVENANCE + ":"
+    except OSError:
+        return False
+    return False
+
+
 def _note_id(note: RenderedNote) -> str | None:
     meta = note.frontmatter
     return meta.get("kbgen_id") if isinstance(meta, dict) and isinstance(meta.get("kbgen_id"), str) else None

@@ -38,23 +38,31 @@ def test_every_property_of_a_built_vault_is_flat_and_of_its_declared_type(demo_p
     assert (demo_project.vault_dir / ".obsidian" / "types.json").is_file()
 
 
-def test_a_note_written_with_the_nested_kbgen_key_is_migrated_and_keeps_the_researchers_keys(demo_project):
-    assert kbgen(demo_project, "build", "--date", "2026-01-29").exit_code == 0
-    note = demo_project.vault_dir / "Stocks" / "Apple.md"
-    text = note.read_text()
-    head, body = text.split("\n---\n", 1)
-    flat = re.compile(r"^(kbgen_\w+|close|return_\w+|excess_\w+|streak): .*\n", re.MULTILINE)
-    old_style = flat.sub("", head + "\n").replace(
-        "ticker: AAPL\n", "kbgen:\n  as_of: '2026-01-29'\n  source: demo\n  version: 0.1.0\n  simulated: true\n"
-        "rating: overweight   # my call, keep this comment\nticker: AAPL\n")
-    note.write_text(old_style + "---\n" + body)
+def as_written_by_version_0_1(path, researchers_line: str = "") -> None:
+    """Rewrite a generated note's properties as kbgen 0.1 wrote them: one nested `kbgen:` mapping."""
+    head, body = path.read_text().split("\n---\n", 1)
+    meta = frontmatter.loads(head + "\n---\n").metadata
+    kept = re.compile(r"^(kbgen_\w+|close|return_\w+|excess_\w+|streak|quadrant): .*\n", re.MULTILINE).sub("", head + "\n")
+    nested = (f"kbgen:\n  as_of: '{meta['kbgen_as_of']}'\n  source: {meta['kbgen_source']}\n  version: 0.1.0\n"
+              f"  simulated: {str(meta['kbgen_simulated']).lower()}\n")
+    path.write_text(kept + nested + researchers_line + "---\n" + body)
+
+
+def test_notes_written_with_the_nested_kbgen_key_are_migrated_keeping_the_researchers_keys(demo_project):
+    vault = demo_project.vault_dir
+    assert kbgen(demo_project, "build", "--from", "2026-01-27", "--to", "2026-01-29").exit_code == 0
+    stock, older_daily = vault / "Stocks" / "Apple.md", vault / "Daily" / "2026-01-27.md"
+    as_written_by_version_0_1(stock, "rating: overweight   # my call, keep this comment\n")
+    as_written_by_version_0_1(older_daily)
     result = kbgen(demo_project, "build", "--date", "2026-01-30")
     assert result.exit_code == 0, result.output
-    after = note.read_text()
+    after = stock.read_text()
     meta = frontmatter.loads(after).metadata
     assert "kbgen" not in meta and meta["kbgen_id"] == "stock/AAPL" and meta["kbgen_as_of"] == "2026-01-30"
     assert meta["kbgen_simulated"] is True and isinstance(meta["return_1w_pct"], float)
     assert "rating: overweight   # my call, keep this comment\n" in after
+    daily = frontmatter.load(older_daily).metadata  # not in this build: migrated all the same
+    assert "kbgen" not in daily and daily["kbgen_id"] == "daily/2026-01-27" and daily["kbgen_as_of"] == "2026-01-27"
     assert "0 conflict" in result.output
 
 
