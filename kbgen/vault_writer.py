@@ -292,7 +292,7 @@ class VaultWriter:
         """Whether a note other than `relpath` has its name (Obsidian resolves links by name)."""
         if self._names_in_vault is None:
             self._names_in_vault = {}
-            for path in self._root.rglob("*.md"):
+            for _, path in _vault_notes(self._root):
                 key = path.stem.casefold()
                 self._names_in_vault[key] = self._names_in_vault.get(key, 0) + 1
         return self._names_in_vault.get(_stem(relpath).casefold(), 0) > 1
@@ -809,7 +809,7 @@ def _with_researchers_items(owned: dict, current: dict, last_written: dict | Non
 
 
 def _has_provenance(frontmatter: dict) -> bool:
-    """kbgen's id property, or the nested `kbgen:` mapping versions before 0.2 wrote."""
+    """kbgen's id property, or the nested `kbgen:` mapping older versions wrote."""
     return isinstance(frontmatter.get("kbgen_id"), str) or isinstance(frontmatter.get(LEGACY_PROVENANCE), dict)
 
 
@@ -864,10 +864,7 @@ def _note_id(note: RenderedNote) -> str | None:
 def _ids_in_vault(root: Path) -> dict[str, str]:
     """Vault-relative path -> kbgen_id of every note that has one (outside dot folders)."""
     found = {}
-    for path in root.rglob("*.md"):
-        relpath = path.relative_to(root).as_posix()
-        if any(part.startswith(".") for part in relpath.split("/")):
-            continue
+    for relpath, path in _vault_notes(root):
         try:
             doc = _split_frontmatter(path.read_text(encoding="utf-8").lstrip("\ufeff"))
             meta = _load_yaml(doc[1]) if doc else {}
@@ -876,6 +873,14 @@ def _ids_in_vault(root: Path) -> dict[str, str]:
         if isinstance(meta.get("kbgen_id"), str):
             found[relpath] = meta["kbgen_id"]
     return found
+
+
+def _vault_notes(root: Path):
+    """(vault-relative path, path) of every note Obsidian shows: none under a dot folder (.trash)."""
+    for path in root.rglob("*.md"):
+        relpath = path.relative_to(root).as_posix()
+        if not any(part.startswith(".") for part in relpath.split("/")):
+            yield relpath, path
 
 
 def _rename_links(text: str, names: dict[str, str]) -> str:
