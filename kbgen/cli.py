@@ -350,8 +350,9 @@ def check(state: State):
       kbgen check
     """
     from .exchange import staleness
-    from .linkcheck import check_links
+    from .linkcheck import check_links, same_name_notes
     from .researcher_notes import read_researcher_notes
+    from .vault_writer import generated_files
 
     config = state.config
     click.echo(f"config {config.path}: ok ({len(config.securities)} tickers in the universe)")
@@ -371,6 +372,11 @@ def check(state: State):
         click.echo(f"vault links: {links.links} links in {links.notes} notes, {len(links.broken)} broken")
         for broken in links.broken:
             click.echo(f"  {broken}")
+    same_name = same_name_notes(config.vault_dir, generated_files(config.vault_dir)) if links else []
+    if same_name:
+        click.echo(f"notes sharing a name with a generated note: {len(same_name)}")
+        for warning in same_name:
+            click.echo(f"  {warning}")
     problems = []
     behind = staleness(dt.date.fromisoformat(coverage["last"].max())) if len(coverage) else None
     if behind:
@@ -380,6 +386,8 @@ def check(state: State):
                         f"run kbgen fetch {' '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}")
     if links and links.broken:
         problems.append(f"{len(links.broken)} broken link(s) in the vault (listed above); create the notes or fix the links")
+    if same_name:
+        problems.append(f"{len(same_name)} note(s) share a name with a generated note (listed above); rename yours")
     if problems:
         raise PartialError("\n".join(problems))
 

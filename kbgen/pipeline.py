@@ -12,6 +12,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
+import frontmatter
+
 from . import __version__
 from .analytics.day import Analyzer
 from .analytics.panel import PricePanel
@@ -20,12 +22,13 @@ from .errors import KbgenError
 from .linkcheck import same_name_notes
 from .model import MarketDay
 from .notes import ALL_PARTS, build_notes
+from .notes.common import concept_name, rotation_tag
 from .notes.context import NoteContext
 from .render import RenderError, Renderer
 from .record import record_build
 from .researcher_notes import read_researcher_notes
 from .store import PRICE_FIELDS, Store
-from .vault_writer import VaultWriter
+from .vault_writer import VaultWriter, generated_files, has_legacy_provenance
 
 log = logging.getLogger("kbgen")
 
@@ -155,9 +158,11 @@ def build(
     # Dates outside the data (e.g. a note left from another store) get no links: they would not resolve.
     known = set(market.sessions)
     daily_dates = tuple(sorted(({d for d in existing if d in known} | set(sessions))))
-    renderer = _SessionRenderer(config, market, Renderer(config.templates_dir), daily_dates)
+    spans = _rotation_spans(market, sessions[-1])
     generated: set[str] = set()
     with VaultWriter(config.vault_dir, force=force, dry_run=dry_run) as writer:
+        renderer = _SessionRenderer(config, market, Renderer(config.templates_dir), daily_dates, spans,
+                                    writer.renamed_notes)
         pending, shown = None, []
         try:
             for item in _render_sessions(renderer, sessions, existing, progress):
@@ -171,28 +176,32 @@ def build(
             _write_session(writer, renderer.until(pending.session).render(pending.session, DAILY_ONLY), report, generated)
             raise RenderError(f"{error}; the vault was written up to {pending.session}") from error
         _write_session(writer, pending, report, generated)
-        for item in _render_concepts_left_behind(renderer, shown):
+        for item in _render_notes_left_behind(renderer, shown, spans):
             _write_session(writer, item, report, generated)
         report.warnings.extend(writer.summary().warnings)
         report.errors.extend(str(error) for error in writer.errors)
     report.stale = shown[-1].day.stale
     report.warnings.extend(_split_warnings(market, sessions))
-    report.warnings.extend(same_name_notes(config.vault_dir, generated))
+    report.warnings.extend(same_name_notes(config.vault_dir, generated | generated_files(config.vault_dir)))
     if report.ok and not dry_run and sessions[-1] >= max(daily_dates):
         record_build(config.vault_dir, sessions[-1])
     return report
 
 
 class _SessionRenderer:
-    """Renders a session's notes against the vault's daily notes (`daily_dates`, for links)."""
+    """Renders a session's notes against the vault's daily notes (`daily_dates`, for links), the
+    rotation episodes' spans (for tags) and the notes researchers renamed in Obsidian."""
 
-    def __init__(self, config: Config, market: Market, renderer: Renderer, daily_dates: tuple[dt.date, ...]):
+    def __init__(self, config: Config, market: Market, renderer: Renderer, daily_dates: tuple[dt.date, ...],
+                 spans, renamed):
         self.config, self.market, self.renderer, self.daily_dates = config, market, renderer, daily_dates
+        self.spans, self.renamed = spans, renamed
         self.history = _History(market.analyzer, daily_dates)
 
     def until(self, last: dt.date) -> _SessionRenderer:
         """The same, for a vault whose last daily note is `last`."""
-        return _SessionRenderer(self.config, self.market, self.renderer, tuple(d for d in self.daily_dates if d <= last))
+        return _SessionRenderer(self.config, self.market, self.renderer,
+                                tuple(d for d in self.daily_dates if d <= last), self.spans, self.renamed)
 
     def render(self, session: dt.date, parts: frozenset[str], episode_start: dt.date | None = None) -> _Session:
         """The session's notes (limited to `parts`) and their charts. `episode_start` picks the episode
@@ -200,7 +209,7 @@ class _SessionRenderer:
         day = self.market.analyzer.day(session, stock_context="current" in parts)
         if episode_start is not None:
             day = _showing_episode(day, episode_start)
-        context = _context(self.config, self.market, self.daily_dates, self.history, session)
+        context = _context(self.config, self.market, self.daily_dates, self.history, session, self.spans, self.renamed)
         notes, charts = build_notes(day, context, self.renderer, parts)
         return _Session(session, day, notes, charts)
 
@@ -221,16 +230,32 @@ def _render_sessions(renderer: _SessionRenderer, sessions, existing, progress):
             progress(index, len(sessions), session.isoformat())
 
 
-def _render_concepts_left_behind(renderer: _SessionRenderer, shown: list[_Session]):
-    """Concept notes of episodes this run showed that are no longer current: an episode that ended
-    is written as of its end, saying so; one taken over keeps the last session that showed it."""
+def _render_notes_left_behind(renderer: _SessionRenderer, shown: list[_Session], spans):
+    """Notes this run did not render as part of a session but must bring up to date."""
+    left = _concepts_left_behind(shown)
+    for start, session in left.items():
+        yield renderer.render(session, CONCEPT_ONLY, episode_start=start)
+    config, built = renderer.config, {item.session for item in shown}
+    # Daily notes in an episode's span that lack its tag (the episode was detected after them).
+    for session in _daily_notes_to_refresh(config, renderer.daily_dates, built, spans):
+        yield renderer.render(session, DAILY_ONLY)
+    # Past episodes' concept notes an older version wrote, that this run did not rewrite: give them flat properties.
+    current = shown[-1].day.episode.start if shown[-1].day.episode else None
+    for start, end in spans:
+        if end is not None and start != current and start not in left \
+                and has_legacy_provenance(config.vault_dir / "Concepts" / f"{concept_name(start)}.md"):
+            yield renderer.render(end, CONCEPT_ONLY, episode_start=start)
+
+
+def _concepts_left_behind(shown: list[_Session]) -> dict[dt.date, dt.date]:
+    """Episodes this run showed that are no longer current, each with the session its concept note
+    is written as of: an episode that ended, as of its end (saying so); one taken over, as of the
+    last session that showed it."""
     last_day = shown[-1].day
     episodes = {item.day.episode.start: item.session for item in shown if item.day.episode is not None}
     current = last_day.episode.start if last_day.episode else None
     ended = {e.start: e.end for e in last_day.past_episodes if e.end is not None and e.end >= shown[0].session}
-    for start in sorted(set(episodes) | set(ended)):
-        if start != current:
-            yield renderer.render(ended.get(start) or episodes[start], CONCEPT_ONLY, episode_start=start)
+    return {start: ended.get(start) or episodes[start] for start in sorted(set(episodes) | set(ended)) if start != current}
 
 
 def _write_session(writer: VaultWriter, item: _Session, report: BuildReport, generated: set[str]) -> None:
@@ -272,13 +297,43 @@ def _previous_note_to_relink(existing: list[dt.date], sessions: list[dt.date], m
     return earlier[-1] if earlier and earlier[-1] not in sessions else None
 
 
+def _rotation_spans(market: Market, last: dt.date) -> tuple[tuple[dt.date, dt.date | None], ...]:
+    """(start, end or None) of the rotation episodes known as of the last session built."""
+    day = market.analyzer.day(last)
+    return tuple((e.start, e.end) for e in (*day.past_episodes, day.episode) if e is not None)
+
+
+def _daily_notes_to_refresh(config: Config, daily_dates, built: set[dt.date], spans) -> list[dt.date]:
+    """Daily notes not built in this run that lie in a rotation episode's span but lack its tag
+    (written before the episode was detected, or before it was extended over them), or that an
+    older version wrote with the nested `kbgen:` property."""
+    stale = []
+    for session in daily_dates:
+        if session in built:
+            continue
+        path = config.vault_dir / DAILY_DIR / f"{session}.md"
+        wanted = {rotation_tag(start) for start, end in spans if start <= session and (end is None or session <= end)}
+        if (wanted and not wanted <= _tags(path)) or has_legacy_provenance(path):
+            stale.append(session)
+    return stale
+
+
+def _tags(path) -> set[str]:
+    try:
+        tags = frontmatter.load(path).get("tags")
+    except (OSError, UnicodeDecodeError, ValueError):
+        return set()
+    return {str(t) for t in tags} if isinstance(tags, list) else set()
+
+
 def _record(report: BuildReport, result) -> None:
     report.statuses[result.status] += 1
     if result.status in ("created", "updated"):
         report.changes.append((result.status, result.path))
 
 
-def _context(config: Config, market: Market, daily_dates, history: "_History", as_of: dt.date) -> NoteContext:
+def _context(config: Config, market: Market, daily_dates, history: "_History", as_of: dt.date,
+             spans, renamed: dict[str, str]) -> NoteContext:
     theses = market.analyzer.theses
     return NoteContext(
         config=config,
@@ -291,6 +346,8 @@ def _context(config: Config, market: Market, daily_dates, history: "_History", a
         simulated=market.simulated,
         version=__version__,
         tickers_with_data=market.tickers_with_data,
+        rotation_spans=spans,
+        renamed=renamed,
     )
 
 

@@ -8,9 +8,10 @@ from pathlib import Path
 from .resources import starter_path
 from .errors import UsageError
 
-# What a new project gets: the commented config, the site config, and the researchers' example notes.
+# What a new project gets: the commented config, the site config, the researchers' example notes,
+# table views of the generated notes (Bases) and Obsidian settings.
 STARTER_FILES = ("kbgen.yml", "mkdocs.yml")
-STARTER_DIRS = ("vault/Theses", "vault/Catalysts", "vault/.obsidian")
+STARTER_DIRS = ("vault/Theses", "vault/Catalysts", "vault/Bases", "vault/.obsidian")
 
 
 class InitError(UsageError):

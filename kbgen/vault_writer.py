@@ -18,6 +18,12 @@ recovers them on the next open, so kbgen's own output is never mistaken for a ha
 kernel drops it when a run dies, so a leftover lock file is recognised as stale and cleared.
 This module never deletes a note.
 
+Renames: a generated note carries `kbgen_id` ("stock/AAPL") in its properties and its manifest
+entry. A note renamed or moved in Obsidian is found by that id and written where it is now; its
+former paths are kept, so a managed block whose links Obsidian rewrote to the new name still
+counts as kbgen's own output. When kbgen's own name for a note changes because another note took
+the old one (a thesis named like the stock), the generated file is moved to its new name.
+
 Dry run: nothing is written, not even the lock; it only refuses to start while a real run holds
 the lock, since it would read half-written state.
 """
@@ -33,7 +39,7 @@ import socket
 import stat
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import frontmatter
@@ -56,6 +62,10 @@ _BLOCK = re.compile(r"<!-- kbgen:begin ([A-Za-z0-9_.-]+) -->(.*?)<!-- kbgen:end 
 _BEGIN = re.compile(r"<!-- kbgen:begin ([A-Za-z0-9_.-]+) -->")
 _FENCE = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
 _YAML = frontmatter.YAMLHandler()
+# A wikilink's target: up to its alias, heading or end ("[[Apple\\|AAPL]]" in a table cell too).
+_LINK_TARGET = re.compile(r"\[\[([^\]|#\\\n]+)(?=\\?\||#|\]\])")
+# The nested property older versions wrote (as_of, source, version, simulated); now flat `kbgen_*` keys.
+LEGACY_PROVENANCE = "kbgen"
 # List properties kbgen writes and researchers extend in Obsidian: their items are kept.
 SHARED_LISTS = ("tags", "aliases")
 
@@ -112,6 +122,7 @@ class VaultWriter:
         self._lock: VaultLock | None = None
         self._journal = None
         self._files: dict[str, dict] = {}
+        self._names_in_vault: set[str] | None = None  # folded note names, listed when first needed
         self._saved_manifest = ""
         self._since_checkpoint = 0
 
@@ -123,12 +134,14 @@ class VaultWriter:
         if self.dry_run:
             _refuse_if_locked(self._state / "lock")
             self._load_manifest()
+            self._follow_renames()
             return self
         self._lock = VaultLock(self._root).__enter__()
         self.warnings.extend(self._lock.warnings)
         try:
             self._load_manifest()
             self._recover_journal()
+            self._follow_renames()
             self._save_manifest()
             self._journal = open(self._state / "journal", "a", encoding="utf-8")
         except BaseException:
@@ -172,13 +185,21 @@ class VaultWriter:
     def write(self, note: RenderedNote) -> WriteResult:
         """Merge `note` into the file at `note.path`; per-file faults are reported, never raised."""
         self._require_open()
+        relpath = note.path
         try:
-            target = self._resolve(note.path)
-            status, data, entry, warnings = self._plan_note(note, target)
-            self._commit(note.path, target, data, entry)
+            relpath, moved = self._place(note)
+            target = self._resolve(relpath)
+            status, data, entry, warnings = self._plan_note(replace(note, path=relpath), target)
+            self._commit(relpath, target, data, self._with_identity(relpath, entry, note))
         except (OSError, UnicodeDecodeError, yaml.YAMLError, _Refused) as exc:
-            return self._fail(note.path, exc)
-        return self._record(WriteResult(note.path, status, tuple(warnings)))
+            return self._fail(relpath, exc)
+        return self._record(WriteResult(relpath, status, tuple(moved + warnings)))
+
+    @property
+    def renamed_notes(self) -> dict[str, str]:
+        """kbgen_id -> note name, for the generated notes a researcher renamed: links name them so."""
+        return {entry["id"]: _stem(path) for path, entry in self._files.items()
+                if entry.get("id") and entry.get("former_paths")}
 
     def write_file(self, relpath: str, data: bytes | Callable[[], bytes], inputs: str | None = None) -> WriteResult:
         """Write an attachment (a chart) as is: same checks and atomicity as notes, no merging.
@@ -216,6 +237,78 @@ class VaultWriter:
     def summary(self) -> WriteSummary:
         return WriteSummary(dict(self._counts), list(self.warnings), list(self.errors))
 
+    # -- identity: following renames
+
+    def _follow_renames(self) -> None:
+        """Move the manifest entry of each generated note that is gone from its path to the file
+        that now carries its kbgen_id (renamed or moved in Obsidian), remembering the old path."""
+        lost = {entry["id"]: path for path, entry in self._files.items()
+                if entry.get("id") and not (self._root / path).exists()}
+        if not lost:
+            return
+        for path, note_id in _ids_in_vault(self._root).items():
+            old = lost.pop(note_id, None)
+            if old is None or path in self._files:
+                continue
+            entry = self._files.pop(old)
+            self._files[path] = {**entry, "former_paths": [old, *entry.get("former_paths", [])]}
+        for old in lost.values():  # deleted, not renamed: look for it no more (kbgen may write it anew)
+            self._files[old] = {k: v for k, v in self._files[old].items() if k != "id"}
+
+    def _place(self, note: RenderedNote) -> tuple[str, list[str]]:
+        """The vault path to write `note` to, and a warning when kbgen moved the file there."""
+        note_id = _note_id(note)
+        if not note_id or self._files.get(note.path, {}).get("id") == note_id:
+            return note.path, []
+        current = self._path_of(note_id)
+        if current is None:
+            return note.path, []
+        if self._files[current].get("former_paths"):
+            return current, []  # the researcher renamed or moved it: it stays where they put it
+        if not self._name_taken_elsewhere(current) or (self._root / note.path).exists():
+            return note.path, []
+        warning = (f"{current}: another note now has the name {_stem(current)!r}, so kbgen moved this note to "
+                   f"{note.path}; links to [[{_stem(current)}]] open the other note")
+        if not self.dry_run:
+            target = self._resolve(note.path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(self._resolve(current), target)
+            self._files[note.path] = self._files.pop(current)
+        return note.path, [warning]
+
+    def _path_of(self, note_id: str) -> str | None:
+        """Where the manifest says the note with this id is (a file that exists)."""
+        for path, entry in self._files.items():
+            if entry.get("id") == note_id and (self._root / path).exists():
+                return path
+        return None
+
+    def _name_taken_elsewhere(self, relpath: str) -> bool:
+        """Whether a note other than `relpath` has its name (Obsidian resolves links by name)."""
+        if self._names_in_vault is None:
+            self._names_in_vault = {}
+            for _, path in _vault_notes(self._root):
+                key = path.stem.casefold()
+                self._names_in_vault[key] = self._names_in_vault.get(key, 0) + 1
+        return self._names_in_vault.get(_stem(relpath).casefold(), 0) > 1
+
+    def _with_identity(self, relpath: str, entry: dict | None, note: RenderedNote) -> dict | None:
+        """The manifest entry with the note's kbgen_id and former paths (the merge knows neither)."""
+        note_id = _note_id(note)
+        if entry is None or not note_id:
+            return entry
+        former = self._files.get(relpath, {}).get("former_paths")
+        return {**entry, "id": note_id, **({"former_paths": former} if former else {})}
+
+    def _former_names(self) -> dict[str, list[str]]:
+        """Folded current name -> the names it had before, latest first, for renamed notes."""
+        names = {}
+        for path, entry in self._files.items():
+            former = [_stem(p) for p in entry.get("former_paths", ()) if _stem(p).casefold() != _stem(path).casefold()]
+            if former:
+                names[_stem(path).casefold()] = former
+        return names
+
     # -- planning
 
     def _plan_note(self, note: RenderedNote, target: Path):
@@ -232,7 +325,7 @@ class VaultWriter:
             entry = {"generated": True, "blocks": {b.name: _sha(b.content) for b in new_blocks}, "removed": [],
                      "lists": _kbgen_lists(note.frontmatter)}
             return CREATED, _new_note_text(note).encode("utf-8"), entry, []
-        merged, entry, warnings, conflict = self._merge(note, raw.decode("utf-8"), new_blocks)
+        merged, entry, warnings, conflict = self._merge(note, _migrate_provenance(raw.decode("utf-8"), note), new_blocks)
         data = merged.encode("utf-8")
         if data == raw:
             return (CONFLICT if conflict else UNCHANGED), None, entry, warnings
@@ -246,7 +339,7 @@ class VaultWriter:
         warnings: list[str] = []
         old = {"generated": False, "blocks": {}, "removed": [], **self._files.get(note.path, {})}
         current = _load_yaml(doc[1]) if doc is not None else {}
-        ours = old["generated"] or isinstance(current.get("kbgen"), dict)  # kbgen's provenance block
+        ours = old["generated"] or _has_provenance(current)
         if not ours:
             # A note kbgen did not create: only its managed blocks are kbgen's; its frontmatter
             # (type, tags, aliases...) stays the researcher's, byte for byte.
@@ -316,12 +409,23 @@ class VaultWriter:
             return "same"
         if disk_hash == recorded or (recorded is None and not disk.content.strip()):
             return "replace"  # kbgen's last output, or an empty block a researcher prepared for kbgen
+        if recorded is not None and self._with_former_links(disk.content, recorded):
+            return "replace"  # kbgen's last output, whose links Obsidian rewrote when a note was renamed
         if self.force:
             warnings.append(f"{path}: block '{disk.name}' had hand edits; replaced them (--force)")
             return "replace"
         warnings.append(f"{path}: block '{disk.name}' was edited by hand; kept your version "
                         "(use --force to replace it)")
         return "conflict"
+
+    def _with_former_links(self, content: str, recorded: str) -> bool:
+        """Whether `content` is what kbgen recorded once links to renamed notes name them as before
+        (the latest or the first former name: the names kbgen can have written)."""
+        former = self._former_names()
+        if not former:
+            return False
+        return any(_sha(_rename_links(content, {new: names[pick] for new, names in former.items()})) == recorded
+                   for pick in (0, -1))
 
     def _plan_attachment(self, relpath, target: Path, current: bytes, data: bytes, warnings):
         if current == data:
@@ -744,6 +848,90 @@ def _with_researchers_items(owned: dict, current: dict, last_written: dict | Non
     return merged
 
 
+def _has_provenance(frontmatter: dict) -> bool:
+    """kbgen's id property, or the nested `kbgen:` mapping older versions wrote."""
+    return isinstance(frontmatter.get("kbgen_id"), str) or isinstance(frontmatter.get(LEGACY_PROVENANCE), dict)
+
+
+def _migrate_provenance(text: str, note: RenderedNote) -> str:
+    """The note with the nested `kbgen:` mapping of older versions replaced by its `kbgen_id`
+    line (Obsidian's Properties view cannot show nested values); the merge then sets the other
+    flat keys. Only that key's lines change: the researcher's keys keep their text."""
+    note_id = _note_id(note)
+    if not note_id or LEGACY_PROVENANCE in note.frontmatter or LEGACY_PROVENANCE + ":" not in text:
+        return text
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
+    try:
+        doc = _split_frontmatter(text[len(bom):])
+        root = yaml.compose(doc[1], Loader=yaml.SafeLoader) if doc else None
+    except (_Refused, yaml.YAMLError):
+        return text  # the merge reports what is wrong with it
+    if not isinstance(root, yaml.MappingNode):
+        return text
+    for key, value in root.value:
+        if isinstance(key, yaml.ScalarNode) and key.value == LEGACY_PROVENANCE and key.start_mark.column == 0 \
+                and isinstance(value, yaml.MappingNode):
+            opening, yaml_text, closing, body = doc
+            newline = _first_newline(text)
+            line = _to_newline(_dump({"kbgen_id": note_id}), newline)
+            yaml_text = yaml_text[:key.start_mark.index] + line + yaml_text[_value_end(yaml_text, value):]
+            return bom + opening + yaml_text + closing + body
+    return text
+
+
+def has_legacy_provenance(path: Path) -> bool:
+    """Whether the note at `path` has the nested `kbgen:` property of older versions (a quick
+    look at its frontmatter lines, so a build can check every daily note)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            if handle.readline().rstrip("\r\n") != "---":
+                return False
+            for line in handle:
+                if line.rstrip("\r\n") == "---":
+                    return False
+                if line.startswith(LEGACY_PROVENANCE + ":"):
+                    return line.rstrip("\r\n ") == LEGACY_PROVENANCE + ":"
+    except OSError:
+        return False
+    return False
+
+
+def _note_id(note: RenderedNote) -> str | None:
+    meta = note.frontmatter
+    return meta.get("kbgen_id") if isinstance(meta, dict) and isinstance(meta.get("kbgen_id"), str) else None
+
+
+def _ids_in_vault(root: Path) -> dict[str, str]:
+    """Vault-relative path -> kbgen_id of every note that has one (outside dot folders)."""
+    found = {}
+    for relpath, path in _vault_notes(root):
+        try:
+            doc = _split_frontmatter(path.read_text(encoding="utf-8").lstrip("\ufeff"))
+            meta = _load_yaml(doc[1]) if doc else {}
+        except (OSError, UnicodeDecodeError, _Refused):
+            continue
+        if isinstance(meta.get("kbgen_id"), str):
+            found[relpath] = meta["kbgen_id"]
+    return found
+
+
+def _vault_notes(root: Path):
+    """(vault-relative path, path) of every note Obsidian shows: none under a dot folder (.trash)."""
+    for path in root.rglob("*.md"):
+        relpath = path.relative_to(root).as_posix()
+        if not any(part.startswith(".") for part in relpath.split("/")):
+            yield relpath, path
+
+
+def _rename_links(text: str, names: dict[str, str]) -> str:
+    """`text` with each [[link]] whose target's name (folded) is a key of `names` pointing to its value."""
+    def rename(match: re.Match) -> str:
+        target = match.group(1)
+        name = names.get(target.rpartition("/")[2].casefold())
+        return match.group(0) if name is None else "[[" + name
+    return _LINK_TARGET.sub(rename, text)
+
+
 def _new_note_text(note: RenderedNote) -> str:
     head = f"---\n{_dump(note.frontmatter)}---\n" if note.frontmatter else ""
     body = note.body if note.body.endswith("\n") else note.body + "\n"
@@ -757,6 +945,11 @@ def _sha(content) -> str:
     if isinstance(content, str):
         content = content.replace("\r\n", "\n").encode("utf-8")
     return hashlib.sha256(content).hexdigest()
+
+
+def _stem(relpath: str) -> str:
+    """A note's name: its file name without `.md`."""
+    return relpath.rpartition("/")[2].removesuffix(".md")
 
 
 def _first_newline(text: str) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections import defaultdict
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +19,7 @@ from kbgen.notes import build_notes
 from kbgen.notes.names import NameBook, safe_name
 from kbgen.render import Renderer
 from notes_fixtures import AS_OF, SESSIONS, make_config, make_context, make_day
+from obsidian_properties import declared_types, property_problems
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("KBGEN_UPDATE_GOLDENS") == "1"
@@ -139,7 +139,7 @@ def test_safe_name_rules():
 @pytest.mark.parametrize("names", [None, HOSTILE])
 def test_tags_and_properties_are_valid(names):
     notes, _ = build(names, simulated=True)
-    types = defaultdict(set)
+    problems = []
     for note in notes:
         if note.owned_by_researcher:
             assert note.frontmatter == {}
@@ -150,10 +150,100 @@ def test_tags_and_properties_are_valid(names):
             assert TAG.match(tag) and not tag.replace("/", "").isdigit(), tag
         assert meta["title"] and isinstance(meta["date"], str)
         dt.date.fromisoformat(meta["date"])
-        assert meta["kbgen"] == {"as_of": "2026-01-08", "source": "demo", "version": "0.1.0", "simulated": True}
-        for key, value in meta.items():
-            types[key].add(type(value))
-    assert all(len(kinds) == 1 for kinds in types.values()), types
+        assert {k: v for k, v in meta.items() if k.startswith("kbgen")} == {
+            "kbgen_id": meta["kbgen_id"], "kbgen_as_of": "2026-01-08", "kbgen_source": "demo",
+            "kbgen_version": "0.1.0", "kbgen_simulated": True}
+        problems += property_problems(note.path, meta, declared_types())
+    assert problems == []
+    ids = [n.frontmatter["kbgen_id"] for n in notes if not n.owned_by_researcher]
+    assert len(ids) == len(set(ids)) and "stock/NOC" in ids and "sector/Information Technology" in ids
+
+
+def table_row(body: str, label: str) -> dict[str, str]:
+    """The cells of the table row starting with `label`, by the column header above it."""
+    lines = body.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith(f"| {label} |"))
+    header = next(lines[i] for i in range(at, -1, -1) if lines[i].startswith("| |"))
+    cells = lambda line: [c.strip() for c in line.strip("|").split("|")]
+    return dict(zip(cells(header)[1:], cells(lines[at])[1:]))
+
+
+@pytest.mark.parametrize("path, returns_row", [
+    ("Stocks/Northrop Grumman.md", "NOC"), ("Sectors/Information Technology.md", "XLK"),
+    ("Groups/Defense primes.md", "Basket")])
+def test_number_properties_equal_the_figures_the_tables_print(path, returns_row):
+    notes, _ = build()
+    note = next(n for n in notes if n.path == path)
+    for label, row in (("return", returns_row), ("excess", "Excess vs SPY")):
+        printed = table_row(note.body, row)
+        for window in ("1D", "1W", "1M", "YTD"):
+            value = note.frontmatter[f"{label}_{window.lower()}_pct"]
+            assert isinstance(value, float) and f"{value:+.1f}%" == printed[window], (label, window)
+
+
+def test_stock_and_sector_properties_carry_close_streak_and_quadrant():
+    notes, _ = build()
+    stock = next(n for n in notes if n.path == "Stocks/Northrop Grumman.md")
+    assert f"close {stock.frontmatter['close']:.2f} on" in stock.body
+    assert stock.frontmatter["streak"] == 3 and "3rd straight gain" in stock.body
+    sector = next(n for n in notes if n.path == "Sectors/Information Technology.md")
+    assert f"Now **{sector.frontmatter['quadrant']}**" in sector.body
+
+
+BASE_KEYS = {"filters", "formulas", "properties", "summaries", "views"}
+VIEW_KEYS = {"type", "name", "limit", "groupBy", "filters", "order", "sort", "summaries"}
+IDENTIFIER = re.compile(r"(?<![\w.\"])([a-z_][a-z0-9_.]*)(?![\w\"(])")
+
+
+def base_properties(base) -> set[str]:
+    """Note properties a .base file names in its filters, order, sort and groupBy."""
+    def expressions(filters):
+        if isinstance(filters, str):
+            return [filters]
+        return [e for value in (filters or {}).values() for item in value for e in expressions(item)]
+    names = set()
+    for view in base["views"]:
+        names |= set(view.get("order", ())) | {s["property"] for s in view.get("sort", ())}
+        names |= {view["groupBy"]["property"]} if "groupBy" in view else set()
+        for expression in expressions(base.get("filters")) + expressions(view.get("filters")):
+            names |= set(IDENTIFIER.findall(expression.split("==")[0]))
+    names |= set(base.get("properties", {}))
+    return {n.removeprefix("note.") for n in names if not n.startswith(("file.", "formula."))}
+
+
+@pytest.mark.parametrize("base_file", sorted((Path(__file__).parents[1] / "vault" / "Bases").glob("*.base")))
+def test_starter_bases_use_documented_keys_and_properties_the_notes_have(base_file):
+    base = yaml.safe_load(base_file.read_text(encoding="utf-8"))
+    assert set(base) <= BASE_KEYS and all(set(view) <= VIEW_KEYS and view["type"] == "table" for view in base["views"])
+    kind = re.search(r'type == "(\w+)"', base_file.read_text()).group(1)
+    notes, _ = build()
+    of_kind = [n.frontmatter for n in notes if n.frontmatter.get("type") == kind]
+    assert of_kind
+    referenced = base_properties(base)
+    assert "type" in referenced and len(referenced) > 3
+    types = declared_types()
+    for meta in of_kind:
+        assert referenced <= set(meta) and referenced <= set(types), referenced - set(meta)
+    sorted_on = {s["property"] for view in base["views"] for s in view.get("sort", ())}
+    assert all(types[p] == "number" for p in sorted_on)
+
+
+def test_a_daily_note_carries_the_tag_of_an_episode_detected_after_it():
+    ctx = dict(rotation_spans=((dt.date(2025, 12, 22), None), (dt.date(2025, 11, 3), dt.date(2025, 12, 30)),
+                               (dt.date(2026, 1, 9), None)))
+    notes, _ = build(day=replace(make_day(), episode=None), **ctx)
+    daily = next(n for n in notes if n.path.startswith("Daily/"))
+    assert [t for t in daily.frontmatter["tags"] if t.startswith("rotation/")] == ["rotation/sector-rotation-december-2025"]
+    assert "Rotation in progress" not in daily.body  # the body still tells only what was known that day
+
+
+def test_a_renamed_note_is_linked_and_written_by_its_new_name():
+    notes, _ = build(renamed={"stock/NOC": "Northrop", "sector/Industrials": "Industrials sector"})
+    paths = {n.path for n in notes}
+    assert "Stocks/Northrop.md" in paths and "Sectors/Industrials sector.md" in paths
+    assert "Stocks/Northrop Grumman.md" not in paths
+    body = "\n".join(n.body for n in notes)
+    assert "[[Northrop" in body and "[[Northrop Grumman" not in body and "[[Industrials sector" in body
 
 
 def test_bodies_have_h1_callout_and_no_accidental_headings():

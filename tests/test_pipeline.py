@@ -49,7 +49,7 @@ def test_every_generated_note_parses_and_labels_simulated_data(demo_project):
         post = frontmatter.load(path)
         if post.get("type") in ("thesis", "catalyst"):
             continue
-        assert post["kbgen"]["simulated"] is True, path
+        assert post["kbgen_simulated"] is True, path
         assert "> [!warning] Simulated data" in post.content, path
 
 

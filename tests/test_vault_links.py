@@ -34,3 +34,16 @@ def test_check_names_a_broken_link_written_by_a_researcher(demo_project):
     assert "[[apple]]" not in result.output  # Obsidian resolves names ignoring case
     assert "in code" not in result.output
     assert "1 broken link(s) in the vault" in result.output
+
+
+def test_check_reports_a_researchers_note_named_like_a_generated_one(demo_project):
+    build(demo_project, "build")
+    ideas = demo_project.vault_dir / "Ideas"
+    ideas.mkdir()
+    (ideas / "apple.md").write_text("# Apple\n\nWatch the services margin.\n")
+    result = CliRunner().invoke(cli, ["--config", str(demo_project.path), "check"])
+    assert result.exit_code == 3, result.output
+    assert "  Stocks/Apple.md: Ideas/apple.md has the same name, so [[Apple]] may open either note" in result.output
+    assert "1 note(s) share a name with a generated note (listed above); rename yours" in result.output
+    rebuilt = CliRunner().invoke(cli, ["--config", str(demo_project.path), "build"])
+    assert "Stocks/Apple.md: Ideas/apple.md has the same name" in rebuilt.output

@@ -20,8 +20,18 @@ class Ref:
     label: str
 
 
+def note_id(kind: str, key: str) -> str:
+    """A generated note's lasting identity, e.g. "stock/AAPL" or "daily/2026-01-08"."""
+    return f"{kind}/{key}"
+
+
 def concept_name(start: dt.date) -> str:
     return f"Sector Rotation {start:%B %Y}"
+
+
+def rotation_tag(start: dt.date) -> str:
+    """The tag of the daily notes in the span of the episode that started on `start`."""
+    return f"rotation/{slug(concept_name(start))}"
 
 
 class VaultIndex:
@@ -36,20 +46,30 @@ class VaultIndex:
         self.ctx = ctx
         self.config = ctx.config
         self.daily_dates = frozenset(ctx.daily_dates) | {day.date}
-        self.concept = concept_name(day.episode.start) if day.episode else None
+        self.concept = None
+        if day.episode:
+            self.concept = self._renamed("concept", day.episode.start.isoformat()) or concept_name(day.episode.start)
         reserved = [HOME, *(t.name for t in ctx.theses), *(c.name for c in ctx.catalysts)]
         reserved += [d.isoformat() for d in self.daily_dates]
+        reserved += ctx.renamed.values()  # a note the researcher renamed keeps its name; nothing else takes it
         if self.concept:
             reserved.append(self.concept)
         book = NameBook(reserved)
-        self.sector_names = {s: book.assign("sector", s, s) for s in self.config.universe.sectors}
-        self.group_names = {g: book.assign("group", g, g, "group") for g in self.config.universe.groups}
+        self.sector_names = {s: self._name(book, "sector", s, s) for s in self.config.universe.sectors}
+        self.group_names = {g: self._name(book, "group", g, g, "group") for g in self.config.universe.groups}
         movers = {m.ticker for m in (*day.winners, *day.losers, *day.weekly_winners, *day.weekly_losers)}
         self.stocks = tuple(
             t for t, s in self.config.securities.items()
             if s.kind == "stock" and (t in ctx.tickers_with_data or t in movers)
         )
-        self.stock_names = {t: book.assign("stock", t, self.config.securities[t].name, t) for t in self.stocks}
+        self.stock_names = {t: self._name(book, "stock", t, self.config.securities[t].name, t) for t in self.stocks}
+
+    def _renamed(self, kind: str, key: str) -> str | None:
+        return self.ctx.renamed.get(note_id(kind, key))
+
+    def _name(self, book: NameBook, kind: str, key: str, display_name: str, suffix: str | None = None) -> str:
+        """The note's name: the one the researcher renamed it to, else the book's."""
+        return self._renamed(kind, key) or book.assign(kind, key, display_name, suffix)
 
     # --- refs --------------------------------------------------------------------------------
     def name_of(self, ticker: str) -> str:
@@ -99,9 +119,12 @@ class VaultIndex:
         return Ref(self.concept, self.concept) if self.concept else None
 
     # --- frontmatter -------------------------------------------------------------------------
-    def frontmatter(self, kind: str, title: str, *, tickers=(), sector: str | None = None,
-                    tags=(), aliases=(), date: dt.date | None = None) -> dict:
-        """The keys kbgen owns; each property keeps one type across the vault (dates as ISO strings)."""
+    def frontmatter(self, kind: str, key: str, title: str, *, tickers=(), sector: str | None = None,
+                    tags=(), aliases=(), date: dt.date | None = None, properties: dict | None = None) -> dict:
+        """The keys kbgen owns: flat scalars or lists of scalars, as Obsidian's Properties view
+        needs, each of one type across the vault (vault/.obsidian/types.json declares it).
+        `properties` are the note's own (figures to sort on) and come before kbgen's provenance;
+        `kbgen_id` ("stock/AAPL") names the note for good, so kbgen finds it after a rename."""
         meta = {
             "type": kind,
             "date": (date or self.day.date).isoformat(),
@@ -112,12 +135,14 @@ class VaultIndex:
             meta["sector"] = sector
         meta["tags"] = [kind, *tags]
         meta["aliases"] = list(aliases)
-        meta["kbgen"] = {
-            "as_of": self.day.date.isoformat(),
-            "source": self.ctx.source,
-            "version": self.ctx.version,
-            "simulated": self.ctx.simulated,
-        }
+        meta.update(properties or {})
+        meta.update({
+            "kbgen_id": note_id(kind, key),
+            "kbgen_as_of": self.day.date.isoformat(),
+            "kbgen_source": self.ctx.source,
+            "kbgen_version": self.ctx.version,
+            "kbgen_simulated": self.ctx.simulated,
+        })
         return meta
 
     def sector_tag(self, sector: str) -> str:

@@ -159,7 +159,7 @@ def build_concept(day: MarketDay, ctx: NoteContext, ix: VaultIndex, renderer, ch
         daily=ix.daily(as_of),
     )
     tickers = sorted({l.ticker for l in legs if l.ticker} | {m.ticker for m in (*day.winners, *day.losers)})
-    meta = ix.frontmatter("concept", ix.concept, tickers=tickers, date=episode.start,
+    meta = ix.frontmatter("concept", episode.start.isoformat(), ix.concept, tickers=tickers, date=episode.start,
                           tags=["rotation", f"year/{episode.start.year}"])
     return RenderedNote(path=f"Concepts/{ix.concept}.md", frontmatter=meta, body=body)
 

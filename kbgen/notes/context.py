@@ -21,6 +21,11 @@ class NoteContext:
     simulated: bool
     version: str
     tickers_with_data: frozenset[str]     # stock notes only for these (and movers)
+    # (start, end or None while running) of every rotation episode known as of the build's last
+    # session: daily notes in a span are tagged with it, even those written before it was detected
+    rotation_spans: tuple[tuple[dt.date, dt.date | None], ...] = ()
+    # generated notes the researcher renamed, by kbgen_id ("stock/AAPL") -> their name now
+    renamed: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

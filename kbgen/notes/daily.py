@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from ..model import MarketDay, Mover, RenderedNote
-from .common import VaultIndex
+from .common import VaultIndex, rotation_tag
 from .context import NoteContext
-from .names import slug
 
 
 def mover_rows(movers: tuple[Mover, ...], ix: VaultIndex) -> list[dict]:
@@ -22,6 +21,15 @@ def neighbours(day: MarketDay, ctx: NoteContext, ix: VaultIndex):
 def security_rows(tickers, day: MarketDay, ix: VaultIndex) -> list[dict]:
     return [{"ref": ix.ticker(t), "close": day.closes.get(t), "returns": day.returns[t]}
             for t in tickers if t in day.returns]
+
+
+def rotation_tags(day: MarketDay, ctx: NoteContext) -> list[str]:
+    """A tag per rotation episode whose span holds the session: the one the note shows, and those
+    detected later whose trough came before it (`ctx.rotation_spans`, known as of the build)."""
+    starts = {start for start, end in ctx.rotation_spans if start <= day.date and (end is None or day.date <= end)}
+    if day.episode:
+        starts.add(day.episode.start)
+    return [rotation_tag(start) for start in sorted(starts)]
 
 
 def build_daily(day: MarketDay, ctx: NoteContext, ix: VaultIndex, renderer, chart_files: list[str],
@@ -55,8 +63,6 @@ def build_daily(day: MarketDay, ctx: NoteContext, ix: VaultIndex, renderer, char
         no_data=[ix.ticker(t, "ticker") for t in ctx.config.securities if t not in day.closes and t not in day.stale],
     )
     movers = {m.ticker for m in (*day.winners, *day.losers)}
-    meta = ix.frontmatter("daily", title, tickers=sorted(movers), tags=[f"year/{day.date.year}"],
+    meta = ix.frontmatter("daily", iso, title, tickers=sorted(movers), tags=[f"year/{day.date.year}", *rotation_tags(day, ctx)],
                           aliases=[f"{day.date:%B} {day.date.day}, {day.date.year}"])
-    if day.episode:
-        meta["tags"].append(f"rotation/{slug(ix.concept)}")
     return RenderedNote(path=f"Daily/{iso}.md", frontmatter=meta, body=body)

@@ -7,6 +7,8 @@ from .context import NoteContext
 
 RECENT_APPEARANCES = 10
 RECENT_CATALYSTS = 5
+# Windows whose return and excess a sector, group or stock note also carries as number properties.
+PROPERTY_WINDOWS = ("1D", "1W", "1M", "YTD")
 
 
 def quadrant(rs_ratio: float, rs_momentum: float) -> str:
@@ -23,6 +25,21 @@ def excess_over(returns: WindowReturns | None, benchmark: WindowReturns | None) 
                           else returns.get(w) - benchmark.get(w) for w in WINDOWS})
 
 
+def percent(value: float | None) -> float | None:
+    """A return in percent, rounded as the note's tables print it (+10.24% -> 10.2; never -0.0)."""
+    return None if value is None else round(value * 100, 1) + 0.0
+
+
+def return_properties(returns: WindowReturns | None, excess: WindowReturns | None) -> dict:
+    """`return_1w_pct`, `excess_1w_pct`... for sorting and filtering in Dataview or Bases; the same
+    figures as the note's performance table (empty where the table shows none)."""
+    props = {}
+    for label, series in (("return", returns), ("excess", excess)):
+        for window in PROPERTY_WINDOWS:
+            props[f"{label}_{window.lower()}_pct"] = percent(series.get(window)) if series else None
+    return props
+
+
 def member_rows(tickers, day: MarketDay, ix: VaultIndex) -> list[dict]:
     """Members with data, best 1D first (leaders on top, laggards at the bottom)."""
     rows = [{"ref": ix.ticker(t), "ticker": t, "returns": day.returns[t]} for t in tickers if t in day.returns]
@@ -36,17 +53,19 @@ def build_sector(sector: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, 
     rotation = next((r for r in day.rotation if r.sector == sector), None)
     tail = [{"point": p, "quadrant": quadrant(p.rs_ratio, p.rs_momentum)} for p in (rotation.tail if rotation else ())]
     members = list(config.members)
+    etf_returns = day.returns.get(config.etf)
+    excess = excess_over(etf_returns, day.returns.get(ctx.config.analysis.benchmark))
     body = renderer.render(
         "sector.md.j2", **ix.base_values(), title=name, as_of=day.date.isoformat(), etf=config.etf,
-        windows=WINDOWS, etf_returns=day.returns.get(config.etf),
-        benchmark_returns=day.returns.get(ctx.config.analysis.benchmark),
-        excess=excess_over(day.returns.get(config.etf), day.returns.get(ctx.config.analysis.benchmark)),
+        windows=WINDOWS, etf_returns=etf_returns,
+        benchmark_returns=day.returns.get(ctx.config.analysis.benchmark), excess=excess,
         row=row, rotation=rotation, tail=tail, members=member_rows(members, day, ix),
         members_without_data=[ix.ticker(t) for t in members if t not in day.returns],
         daily=ix.daily(day.date),
     )
-    meta = ix.frontmatter("sector", name, tickers=[config.etf, *members], sector=sector,
-                          tags=[ix.sector_tag(sector)], aliases=[config.etf])
+    properties = {**return_properties(etf_returns, excess), "quadrant": rotation.quadrant if rotation else None}
+    meta = ix.frontmatter("sector", sector, name, tickers=[config.etf, *members], sector=sector,
+                          tags=[ix.sector_tag(sector)], aliases=[config.etf], properties=properties)
     return RenderedNote(path=f"Sectors/{name}.md", frontmatter=meta, body=body)
 
 
@@ -59,13 +78,15 @@ def build_group(group: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, re
         side = next(("Out of" for l in episode.out_of if l.kind == "group" and l.name == group), None) or \
             next(("Into" for l in episode.into if l.kind == "group" and l.name == group), None)
     basket = day.group_returns.get(group)
+    excess = excess_over(basket, day.returns.get(ctx.config.analysis.benchmark))
     body = renderer.render(
         "group.md.j2", **ix.base_values(), title=name, as_of=day.date.isoformat(), windows=WINDOWS,
-        basket=basket, excess=excess_over(basket, day.returns.get(ctx.config.analysis.benchmark)),
+        basket=basket, excess=excess,
         members=member_rows(tickers, day, ix), members_without_data=[ix.ticker(t) for t in tickers if t not in day.returns],
         concept=ix.concept_ref(), side=side, daily=ix.daily(day.date),
     )
-    meta = ix.frontmatter("group", name, tickers=tickers, tags=[ix.group_tag(group)])
+    meta = ix.frontmatter("group", group, name, tickers=tickers, tags=[ix.group_tag(group)],
+                          properties=return_properties(basket, excess))
     return RenderedNote(path=f"Groups/{name}.md", frontmatter=meta, body=body)
 
 
@@ -86,22 +107,25 @@ def build_stock(ticker: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, r
     groups = ctx.config.groups_of(ticker)
     returns = day.returns.get(ticker)
     mover = next((m for m in (*day.winners, *day.losers) if m.ticker == ticker), None)
+    context = day.stock_context.get(ticker)
+    excess = excess_over(returns, day.returns.get(ctx.config.analysis.benchmark))
+    close = day.closes.get(ticker)
     holdings = [{"ref": ix.thesis(t.name), "leg": leg} for t in ctx.theses for leg in t.legs if leg.ticker == ticker]
     catalysts = [{"ref": ix.catalyst(c.name), "date": c.date} for c in ctx.catalysts
                  if c.date <= day.date and (ticker in c.tickers or security.sector in c.sectors)]
     body = renderer.render(
         "stock.md.j2", **ix.base_values(), title=name, as_of=day.date.isoformat(), ticker=ticker,
         sector=ix.sector(security.sector), groups=[ix.group(g) for g in groups], windows=WINDOWS,
-        close=day.closes.get(ticker), returns=returns,
-        excess=excess_over(returns, day.returns.get(ctx.config.analysis.benchmark)),
-        mover=mover, context=day.stock_context.get(ticker),
+        close=close, returns=returns, excess=excess, mover=mover, context=context,
         appearances=appearances(ticker, day, ctx, ix), holdings=holdings,
         catalysts=sorted(catalysts, key=lambda c: c["date"], reverse=True), daily=ix.daily(day.date),
     )
-    meta = ix.frontmatter("stock", name, tickers=[ticker], sector=security.sector,
+    facts = mover or context  # the same facts the note prints
+    properties = {"ticker": ticker, "close": None if close is None else round(close, 2),
+                  **return_properties(returns, excess), "streak": facts.streak if facts else None}
+    meta = ix.frontmatter("stock", ticker, name, tickers=[ticker], sector=security.sector,
                           tags=[ix.sector_tag(security.sector)] + [ix.group_tag(g) for g in groups],
-                          aliases=[ticker])
-    meta["ticker"] = ticker
+                          aliases=[ticker], properties=properties)
     return RenderedNote(path=f"Stocks/{name}.md", frontmatter=meta, body=body)
 
 
@@ -117,6 +141,5 @@ def build_home(day: MarketDay, ctx: NoteContext, ix: VaultIndex, renderer, conce
         groups=[ix.group(g) for g in ctx.config.universe.groups],
         all_sectors=[ix.sector(s) for s in ctx.config.universe.sectors],
     )
-    meta = ix.frontmatter("home", HOME)
-    meta["hide"] = ["navigation"]  # the site's front page: its tab has no other page to list
+    meta = ix.frontmatter("home", HOME, HOME)
     return RenderedNote(path=f"{HOME}.md", frontmatter=meta, body=body)
