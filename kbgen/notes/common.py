@@ -41,7 +41,7 @@ class VaultIndex:
         reserved += [d.isoformat() for d in self.daily_dates]
         if self.concept:
             reserved.append(self.concept)
-        book = NameBook(reserved)
+        self._book = book = NameBook(reserved)
         self.sector_names = {s: book.assign("sector", s, s) for s in self.config.universe.sectors}
         self.group_names = {g: book.assign("group", g, g, "group") for g in self.config.universe.groups}
         movers = {m.ticker for m in (*day.winners, *day.losers, *day.weekly_winners, *day.weekly_losers)}
@@ -50,6 +50,10 @@ class VaultIndex:
             if s.kind == "stock" and (t in ctx.tickers_with_data or t in movers)
         )
         self.stock_names = {t: book.assign("stock", t, self.config.securities[t].name, t) for t in self.stocks}
+
+    def title(self, name: str) -> str:
+        """A note's title (its H1): the name in full, even when the file name had to be shortened."""
+        return self._book.title(name)
 
     # --- refs --------------------------------------------------------------------------------
     def name_of(self, ticker: str) -> str:
@@ -101,11 +105,15 @@ class VaultIndex:
     # --- frontmatter -------------------------------------------------------------------------
     def frontmatter(self, kind: str, title: str, *, tickers=(), sector: str | None = None,
                     tags=(), aliases=(), date: dt.date | None = None) -> dict:
-        """The keys kbgen owns; each property keeps one type across the vault (dates as ISO strings)."""
+        """The keys kbgen owns; each property keeps one type across the vault (dates as ISO strings).
+        A note whose file name was shortened gets its full name as an alias, so Obsidian finds it."""
+        full = self.title(title)
+        if full != title:
+            aliases = [*aliases, full]
         meta = {
             "type": kind,
             "date": (date or self.day.date).isoformat(),
-            "title": title,
+            "title": full,
             "tickers": list(tickers),
         }
         if sector:

@@ -37,7 +37,7 @@ def build_sector(sector: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, 
     tail = [{"point": p, "quadrant": quadrant(p.rs_ratio, p.rs_momentum)} for p in (rotation.tail if rotation else ())]
     members = list(config.members)
     body = renderer.render(
-        "sector.md.j2", **ix.base_values(), title=name, as_of=day.date.isoformat(), etf=config.etf,
+        "sector.md.j2", **ix.base_values(), title=ix.title(name), as_of=day.date.isoformat(), etf=config.etf,
         windows=WINDOWS, etf_returns=day.returns.get(config.etf),
         benchmark_returns=day.returns.get(ctx.config.analysis.benchmark),
         excess=excess_over(day.returns.get(config.etf), day.returns.get(ctx.config.analysis.benchmark)),
@@ -60,7 +60,7 @@ def build_group(group: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, re
             next(("Into" for l in episode.into if l.kind == "group" and l.name == group), None)
     basket = day.group_returns.get(group)
     body = renderer.render(
-        "group.md.j2", **ix.base_values(), title=name, as_of=day.date.isoformat(), windows=WINDOWS,
+        "group.md.j2", **ix.base_values(), title=ix.title(name), as_of=day.date.isoformat(), windows=WINDOWS,
         basket=basket, excess=excess_over(basket, day.returns.get(ctx.config.analysis.benchmark)),
         members=member_rows(tickers, day, ix), members_without_data=[ix.ticker(t) for t in tickers if t not in day.returns],
         concept=ix.concept_ref(), side=side, daily=ix.daily(day.date),
@@ -90,7 +90,7 @@ def build_stock(ticker: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, r
     catalysts = [{"ref": ix.catalyst(c.name), "date": c.date} for c in ctx.catalysts
                  if c.date <= day.date and (ticker in c.tickers or security.sector in c.sectors)]
     body = renderer.render(
-        "stock.md.j2", **ix.base_values(), title=name, as_of=day.date.isoformat(), ticker=ticker,
+        "stock.md.j2", **ix.base_values(), title=ix.title(name), as_of=day.date.isoformat(), ticker=ticker,
         sector=ix.sector(security.sector), groups=[ix.group(g) for g in groups], windows=WINDOWS,
         close=day.closes.get(ticker), returns=returns,
         excess=excess_over(returns, day.returns.get(ctx.config.analysis.benchmark)),
