@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -29,6 +30,11 @@ GICS_SECTORS = (
     "Real Estate",
     "Utilities",
 )
+
+# Tickers become file names and parts of URLs, so nothing else is let through; the one rule for
+# kbgen.yml, a constituents file and imported prices.
+TICKER = re.compile(r"[A-Z0-9^.\-=_]+")
+TICKER_RULE = "may only use A-Z 0-9 ^ . - = _"
 
 
 class ConfigError(Exception):
@@ -241,6 +247,9 @@ def _collect_securities(model: ConfigModel, path: Path, lines: dict, problems: l
 
     def add(security: Security, key: tuple) -> None:
         ticker = security.ticker
+        if not TICKER.fullmatch(ticker):
+            problems.append(f"{_locate(path, key, lines)}: ticker {ticker!r} {TICKER_RULE}; write it as the exchange lists it")
+            return
         if ticker in found:
             problems.append(
                 f"{_locate(path, key, lines)}: ticker {ticker} is listed twice "
@@ -302,6 +311,9 @@ def _read_constituents(csv_path: Path, model: ConfigModel, path: Path, lines: di
         sector = (row.get("sector") or row.get("gics_sector") or "").strip()
         if not ticker:
             problems.append(f"{csv_path}:{number}: row has no symbol")
+            continue
+        if not TICKER.fullmatch(ticker):
+            problems.append(f"{csv_path}:{number}: symbol {ticker!r} {TICKER_RULE}; write it as the exchange lists it")
             continue
         if sector not in model.universe.sectors:
             problems.append(

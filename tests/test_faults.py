@@ -78,6 +78,10 @@ BAD_CONFIGS = {
         "kbgen.yml:5: universe.sectors.Utilities.members.XOM: ticker XOM is listed twice",
     ),
     "empty universe": ("universe:\n  sectors: {}\n", "kbgen.yml:1: universe: the universe is empty"),
+    "path as a ticker": (
+        CONFIG.format(network="", cache="c").replace("NEE: NextEra Energy", "../../etc/passwd: Odd"),
+        "kbgen.yml:5: universe.sectors.Utilities.members.../../etc/passwd: ticker '../../etc/passwd' may only use",
+    ),
 }
 COMMANDS = {"import": ["import", "prices.csv"], "fetch": ["fetch"], "update": ["update", "--no-fetch", "--no-publish"]}
 

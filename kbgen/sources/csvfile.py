@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from ..config import TICKER, TICKER_RULE
 
 COLUMNS = ("date", "ticker", "open", "high", "low", "close", "adj_close", "volume")
 REQUIRED = ("date", "ticker", "close")
@@ -23,7 +24,6 @@ PRICES = ("open", "high", "low", "close", "adj_close")
 NUMBERS = (*PRICES, "volume")
 OUTPUT_COLUMNS = ("ticker", "date", *NUMBERS)
 RANGE_TOLERANCE = 0.005              # open/close may sit this far outside [low, high] (sources round)
-TICKER = re.compile(r"[A-Z0-9^.\-=_]+")  # tickers become file names, so nothing else is let through
 HEADER_HINT = ",".join(COLUMNS)
 EARLIEST_DATE = pd.Timestamp.min.ceil("D").date()   # the span of pandas' nanosecond timestamps
 LATEST_DATE = pd.Timestamp.max.floor("D").date()
@@ -159,7 +159,7 @@ def _commas_per_line(body: str, line_count: int) -> np.ndarray:
 CHECKS = (
     ("fields", "has {fields} fields, the header has {width}"),
     ("no ticker", "ticker is empty"),
-    ("bad ticker", "ticker '{ticker}' may only use A-Z 0-9 ^ . - = _"),
+    ("bad ticker", "ticker '{ticker}' " + TICKER_RULE),
     ("no date", "date is empty"),
     ("bad date", "date '{date}' is not an ISO date (YYYY-MM-DD)"),
     ("future", "date {date} is in the future"),
