@@ -188,6 +188,56 @@ def test_a_file_with_a_byte_order_mark_is_read_like_any_other(imported):
     assert len(stored_rows(config)) == len(before) + 1
 
 
+# --- researcher notes -------------------------------------------------------------------------
+
+THESIS = "---\ntype: thesis\nlegs:\n  - {ticker: XOM, weight: 1.0}\n---\n# Energy transition\n"
+BAD_NOTES = {
+    "unclosed frontmatter": ("Theses", THESIS.replace("---\n# Energy", "# Energy"),
+                             "the frontmatter has no closing --- line; add one after the last property"),
+    "no frontmatter": ("Theses", RESEARCHER_NOTE, "the note has no frontmatter; a thesis note starts with properties"),
+    "frontmatter a list": ("Theses", "---\n- XOM\n---\n", "the frontmatter is not a list of `key: value` properties"),
+    "legs not a list": ("Theses", "---\nlegs: XOM\n---\n", "the thesis has `legs: 'XOM'`; it needs a list of legs"),
+    "nan weight": ("Theses", THESIS.replace("1.0", ".nan"), "leg 1 weight must be a positive finite number, not nan"),
+    "infinite weight": ("Theses", THESIS.replace("1.0", ".inf"), "leg 1 weight must be a positive finite number, not inf"),
+    "catalyst unclosed": ("Catalysts", "---\ndate: 2026-01-05\n# OPEC\n",
+                          "the frontmatter has no closing --- line"),
+    "catalyst bad date": ("Catalysts", "---\ndate: soon\n---\n",
+                          "the catalyst has `date: 'soon'`, which is not a date; it needs `date: YYYY-MM-DD`"),
+}
+
+
+@pytest.mark.parametrize("fault", BAD_NOTES)
+def test_a_faulty_researcher_note_is_named_with_what_is_wrong(tmp_path, monkeypatch, fault):
+    config = make_project(tmp_path)
+    folder, text, message = BAD_NOTES[fault]
+    note = tmp_path / "vault" / folder / "Energy transition.md"
+    note.parent.mkdir(exist_ok=True)
+    note.write_text(text)
+    monkeypatch.chdir(tmp_path)
+
+    result = kbgen("check")
+
+    assert result.exit_code == 2, result.output
+    assert f"{note}: {message}" in result.output
+
+
+@pytest.mark.parametrize("folder, text", [("Theses", THESIS), ("Catalysts", "---\ndate: 2026-01-05\ntickers: [XOM]\n---\n")],
+                         ids=["thesis", "catalyst"])
+def test_a_researcher_note_with_a_byte_order_mark_is_read_like_any_other(tmp_path, folder, text):
+    from kbgen.config import load_config
+    from kbgen.researcher_notes import read_researcher_notes
+
+    config = make_project(tmp_path)
+    (tmp_path / "vault" / "Theses" / "Energy transition.md").write_text(THESIS)
+    note = tmp_path / "vault" / folder / "Windows editor.md"
+    note.parent.mkdir(exist_ok=True)
+    note.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+
+    theses, catalysts = read_researcher_notes(load_config(config))
+
+    assert "Windows editor" in {item.name for item in (*theses, *catalysts)}
+
+
 # --- fetch ------------------------------------------------------------------------------------
 
 def closed_port() -> int:
