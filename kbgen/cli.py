@@ -217,17 +217,22 @@ def import_(state: State, files):
       kbgen import prices.csv
     """
     from .sources.csvfile import CsvFormatError, read_prices_csv
+    from .store import StoreError
 
     failed = rejected_any = False
+    limit = state.config.model.import_.max_close_change
     with _store(state) as store:
         for path in files:
             try:
-                parsed = read_prices_csv(path)
+                parsed = read_prices_csv(path, store=store, max_close_change=limit)
             except CsvFormatError as exc:
                 click.echo(f"kbgen: {exc}", err=True)
                 failed = True
                 continue
-            counts = store.upsert(parsed.rows, source=f"csv:{path.name}")
+            try:
+                counts = store.upsert(parsed.rows, source=f"csv:{path.name}")
+            except StoreError as exc:
+                raise KbgenError(str(exc)) from None
             click.echo(
                 f"{path.name}: {parsed.total} rows: {counts.inserted} inserted, {counts.updated} updated, "
                 f"{counts.unchanged} unchanged, {len(parsed.rejected)} rejected"
@@ -266,6 +271,7 @@ def fetch(state: State, tickers, start):
 def _fetch(state: State, tickers, start):
     from .sources import SourceError
     from .sources.yahoo import fetch_prices
+    from .store import StoreError
 
     config = state.config
     unknown = [t for t in tickers or [] if t not in config.securities]
@@ -275,7 +281,7 @@ def _fetch(state: State, tickers, start):
     try:
         with _store(state) as store:
             report = fetch_prices(config, store, tickers=tickers, start=start, progress=progress)
-    except SourceError as exc:
+    except (SourceError, StoreError) as exc:
         raise KbgenError(str(exc)) from None
     finally:
         progress.close()

@@ -35,6 +35,7 @@ GICS_SECTORS = (
 # kbgen.yml, a constituents file and imported prices.
 TICKER = re.compile(r"[A-Z0-9^.\-=_]+")
 TICKER_RULE = "may only use A-Z 0-9 ^ . - = _"
+DEFAULT_MAX_CLOSE_CHANGE = 0.5
 
 
 class ConfigError(Exception):
@@ -99,6 +100,13 @@ class Fetch(_Strict):
     overlap_sessions: int = Field(5, ge=0, le=60)
 
 
+class Import(_Strict):
+    max_close_change: float = Field(
+        DEFAULT_MAX_CLOSE_CHANGE, gt=0,
+        description="a re-imported row moving a stored close by more than this share (0.5 = 50%) is rejected",
+    )
+
+
 class Paths(_Strict):
     vault: str = "vault"
     store: str = ".kbgen/prices.sqlite"
@@ -113,6 +121,7 @@ class ConfigModel(_Strict):
     analysis: Analysis = Analysis()
     network: Network = Network()
     fetch: Fetch = Fetch()
+    import_: Import = Field(Import(), alias="import")
 
 
 @dataclass(frozen=True)

@@ -135,3 +135,10 @@ def test_config_and_import_share_one_ticker_rule(tmp_path):
     (tmp_path / "p.csv").write_text("date,ticker,close\n2026-01-05,A|B,1\n")
     [(_, reason, _)] = read_prices_csv(tmp_path / "p.csv").rejected
     assert reason == "ticker 'A|B' may only use A-Z 0-9 ^ . - = _"
+
+
+def test_import_max_close_change_defaults_to_half_and_must_be_positive(tmp_path):
+    assert parse_config(MINIMAL, tmp_path / "kbgen.yml").model.import_.max_close_change == 0.5
+    assert parse_config(MINIMAL + "import: {max_close_change: 2}\n", tmp_path / "kbgen.yml").model.import_.max_close_change == 2
+    [problem] = problems(MINIMAL + "import:\n  max_close_change: 0\n", tmp_path)
+    assert problem.startswith(f"{tmp_path / 'kbgen.yml'}:10: import.max_close_change: Input should be greater than 0")

@@ -150,6 +150,11 @@ REJECTED_ROWS = {
     "tomorrow": (f"{FUTURE},XOM,100,102,99,101,101,1000", f"date {FUTURE} is in the future"),
     "year 2999": ("2999-01-05,XOM,100,102,99,101,101,1000", "date 2999-01-05 is in the future"),
     "year 1": ("0001-01-05,XOM,100,102,99,101,101,1000", "date 0001-01-05 is too far in the past"),
+    "year 1900": ("1900-01-05,XOM,100,102,99,101,101,1000",
+                  "date 1900-01-05 is too far in the past (the earliest is 1970-01-01)"),
+    "close 1e308": ("2026-01-06,XOM,100,1e308,99,1e308,101,1000", "high 1e308 is above 1,000,000,000, not a price"),
+    "infinite close": ("2026-01-06,XOM,100,102,99,inf,101,1000", "close 'inf' is not a number"),
+    "volume 1e308": ("2026-01-06,XOM,100,102,99,101,101,1e308", "volume 1e308 is above 1,000,000,000,000,000"),
     "negative close": ("2026-01-06,XOM,100,102,99,-101,101,1000", "close -101 is not positive"),
     "negative volume": ("2026-01-06,XOM,100,102,99,101,101,-5", "volume -5 is negative"),
     "path in ticker": ("2026-01-06,../../etc,100,102,99,101,101,1000", "ticker '../../etc' may only use A-Z 0-9"),
@@ -186,6 +191,79 @@ def test_a_file_with_a_byte_order_mark_is_read_like_any_other(imported):
     assert result.exit_code == 0, result.output
     assert "excel.csv: 1 rows: 1 inserted" in result.output
     assert len(stored_rows(config)) == len(before) + 1
+
+
+def test_a_re_import_moving_a_stored_close_too_far_is_rejected_and_the_close_kept(imported):
+    config, before = imported
+    (config.parent / "cents.csv").write_text(f"{HEADER}\n2026-01-05,XOM,10000,10200,9900,10100,10100,1000\n"
+                                             "2026-01-05,NEE,70,71,69,71,71,500\n")
+
+    result = kbgen("import", "cents.csv")
+
+    assert result.exit_code == 3, result.output
+    assert "cents.csv: 2 rows: 0 inserted, 1 updated, 0 unchanged, 1 rejected" in result.output
+    assert ("  line 2: close 10100 is too far from the stored close 101 (more than import.max_close_change 50% "
+            "apart); correct the file, or raise that limit in kbgen.yml if the new close is right") in result.output
+    closes = {row[0]: row[5] for row in stored_rows(config)}
+    assert closes == {"XOM": 101.0, "NEE": 71.0}
+
+
+def test_a_larger_max_close_change_lets_a_true_jump_through(imported):
+    config, _ = imported
+    config.write_text(config.read_text() + "import: {max_close_change: 200}\n")
+    (config.parent / "cents.csv").write_text(f"{HEADER}\n2026-01-05,XOM,10000,10200,9900,10100,10100,1000\n")
+
+    result = kbgen("import", "cents.csv")
+
+    assert result.exit_code == 0, result.output
+    assert {row[0]: row[5] for row in stored_rows(config)}["XOM"] == 10100.0
+
+
+@pytest.mark.parametrize("fate", ["deleted", "replaced"])
+def test_a_store_deleted_or_replaced_during_an_import_is_an_error_not_a_success(imported, monkeypatch, fate):
+    import kbgen.sources.csvfile as csvfile
+
+    config, _ = imported
+    store = config.parent / ".kbgen" / "prices.sqlite"
+    read = csvfile.read_prices_csv
+
+    def read_then_lose_the_store(*args, **kwargs):
+        parsed = read(*args, **kwargs)
+        if fate == "deleted":
+            store.unlink()
+        else:
+            other = store.with_name("other.sqlite")
+            Store(other).close()
+            other.replace(store)
+        return parsed
+
+    monkeypatch.setattr(csvfile, "read_prices_csv", read_then_lose_the_store)
+    (config.parent / "more.csv").write_text(f"{HEADER}\n2026-01-06,XOM,100,102,99,101,101,1000\n")
+
+    result = kbgen("import", "more.csv")
+
+    assert result.exit_code == 1, result.output
+    assert f"kbgen: the price store {store} was deleted or replaced while kbgen was writing to it" in result.output
+    assert "inserted" not in result.output
+
+
+def test_a_store_deleted_during_a_fetch_is_an_error_not_a_success(imported, monkeypatch):
+    import pandas as pd
+
+    import kbgen.sources.yahoo as yahoo
+
+    config, _ = imported
+
+    def fetch_after_the_store_is_deleted(config, store, **options):
+        store.path.unlink()
+        store.upsert(pd.DataFrame({"ticker": ["XOM"], "date": [dt.date(2026, 1, 6)], "close": [101.0]}), "yahoo")
+
+    monkeypatch.setattr(yahoo, "fetch_prices", fetch_after_the_store_is_deleted)
+
+    result = kbgen("fetch")
+
+    assert result.exit_code == 1, result.output
+    assert "was deleted or replaced while kbgen was writing to it" in result.output
 
 
 # --- researcher notes -------------------------------------------------------------------------
