@@ -539,13 +539,13 @@ def _parse_blocks(text: str, strict: bool, path: str, warnings: list[str] | None
         blocks[name] = _Block(name, match.start(), match.end(), match.start(2), match.end(2), text[match.start(2):match.end(2)])
     inside = [(b.start, b.end) for b in blocks.values()]
 
-    def stray(match) -> bool:
-        return match.group(1) not in blocks and not any(s <= match.start() < e for s, e in inside)
+    def outside_blocks(match) -> bool:
+        return not any(s <= match.start() < e for s, e in inside)
 
-    unpaired = {m.group(1) for m in _BEGIN.finditer(markers) if stray(m)}
+    unpaired = {m.group(1) for m in _BEGIN.finditer(markers) if m.group(1) not in blocks and outside_blocks(m)}
     problems += [f"block '{name}' has no end marker; left it alone" for name in sorted(unpaired)]
     problems += [f"an end marker for block '{name}' has no begin marker; left it as text"
-                 for name in sorted({m.group(1) for m in _END.finditer(markers) if stray(m)})]
+                 for name in sorted({m.group(1) for m in _END.finditer(markers) if outside_blocks(m)})]
     if strict:
         if problems:
             raise _Refused(f"the rendered note is malformed: {problems[0]} (a kbgen bug; please report it)")

@@ -316,6 +316,25 @@ def test_a_researcher_note_with_a_byte_order_mark_is_read_like_any_other(tmp_pat
     assert "Windows editor" in {item.name for item in (*theses, *catalysts)}
 
 
+def test_a_build_keeps_quoted_markers_as_text_and_names_a_note_with_a_stray_end_marker(demo_project):
+    config = demo_project
+    args = ("--config", config.path, "build", "--date", "2026-01-30")
+    assert kbgen(*args).exit_code == 0
+    note = config.vault_dir / "Daily" / "2026-01-30.md"
+    quoted = "```\n<!-- kbgen:begin movers -->\nmy example\n<!-- kbgen:end movers -->\n```\n"
+    stray = "Pasted: <!-- kbgen:end breadth -->\n"  # breadth is a block of the note too
+    mine = note.read_text() + "\n" + quoted + stray
+    note.write_text(mine)
+
+    result = kbgen(*args)
+
+    assert result.exit_code == 0, result.output
+    assert ("warning: Daily/2026-01-30.md: an end marker for block 'breadth' has no begin marker; left it as text"
+            in result.output)
+    assert "edited by hand" not in result.output and "appears twice" not in result.output
+    assert note.read_text() == mine
+
+
 # --- fetch ------------------------------------------------------------------------------------
 
 def closed_port() -> int:

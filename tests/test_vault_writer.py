@@ -393,12 +393,12 @@ def test_markers_in_a_fenced_code_block_are_text(tmp_path, where):
 def test_a_stray_end_marker_is_reported_and_kept_as_text(tmp_path):
     write(tmp_path, daily(1))
     path = tmp_path / DAILY
-    stray = "Left over: <!-- kbgen:end breadth --> from an old paste\n"
+    stray = "Left over: <!-- kbgen:end summary --> from an old paste\n"  # summary is a block of the note too
     path.write_text(path.read_text() + stray)
 
     results, writer = write(tmp_path, daily(2))
 
     assert results[0].status == "updated"
     assert writer.summary().warnings == [
-        f"{DAILY}: an end marker for block 'breadth' has no begin marker; left it as text"]
+        f"{DAILY}: an end marker for block 'summary' has no begin marker; left it as text"]
     assert path.read_text().endswith(stray) and "rose 2%" in path.read_text()
