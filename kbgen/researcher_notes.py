@@ -19,7 +19,7 @@ from .model import Catalyst, Leg, Thesis
 THESES_DIR = "Theses"
 CATALYSTS_DIR = "Catalysts"
 _YAML = frontmatter.YAMLHandler()
-EXAMPLES = {"thesis": "legs: [{ticker: NVDA, weight: 1.0, side: long}]", "catalyst": "date: 2026-01-15"}
+_FIRST_PROPERTY = {"thesis": "legs: [{ticker: NVDA, weight: 1.0, side: long}]", "catalyst": "date: 2026-01-15"}
 
 
 class ResearcherNoteError(Exception):
@@ -71,8 +71,8 @@ def _properties(path: Path, kind: str) -> dict:
     except OSError as exc:
         raise _NoteProblem(f"cannot read the note: {exc.strerror}") from None
     if not _YAML.detect(text):
-        raise _NoteProblem(f"the note has no frontmatter; a {kind} note starts with properties between two --- "
-                           f"lines, e.g. ---, {EXAMPLES[kind]}, ---")
+        raise _NoteProblem(f"the note has no frontmatter; a {kind} note starts with its properties between two "
+                           f"--- lines, such as `{_FIRST_PROPERTY[kind]}`")
     try:
         yaml_text, _ = _YAML.split(text)
     except ValueError:

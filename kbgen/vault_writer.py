@@ -58,7 +58,7 @@ _END = re.compile(r"<!-- kbgen:end ([A-Za-z0-9_.-]+) -->")
 # A closed fenced code block (``` or ~~~): markers a researcher quotes in one are text. Inline code
 # spans are not masked: one stray backtick would hide the real blocks up to the next one. An
 # unclosed fence is not masked either, so kbgen's blocks after it keep being updated.
-_CODE_FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})[^\n]*\n.*?^[ \t]*(?P=fence)[`~]*[ \t]*$",
+_CODE_FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})[^\n]*\n.*?^[ \t]*(?P=fence)[`~]*[ \t]*\r?$",
                          re.MULTILINE | re.DOTALL)
 _FENCE = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
 _YAML = frontmatter.YAMLHandler()

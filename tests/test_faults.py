@@ -272,7 +272,7 @@ THESIS = "---\ntype: thesis\nlegs:\n  - {ticker: XOM, weight: 1.0}\n---\n# Energ
 BAD_NOTES = {
     "unclosed frontmatter": ("Theses", THESIS.replace("---\n# Energy", "# Energy"),
                              "the frontmatter has no closing --- line; add one after the last property"),
-    "no frontmatter": ("Theses", RESEARCHER_NOTE, "the note has no frontmatter; a thesis note starts with properties"),
+    "no frontmatter": ("Theses", RESEARCHER_NOTE, "the note has no frontmatter; a thesis note starts with its properties between two --- lines"),
     "frontmatter a list": ("Theses", "---\n- XOM\n---\n", "the frontmatter is not a list of `key: value` properties"),
     "legs not a list": ("Theses", "---\nlegs: XOM\n---\n", "the thesis has `legs: 'XOM'`; it needs a list of legs"),
     "nan weight": ("Theses", THESIS.replace("1.0", ".nan"), "leg 1 weight must be a positive finite number, not nan"),

@@ -371,15 +371,17 @@ def test_a_single_tag_a_researcher_types_is_kept_with_kbgens_tags(tmp_path):
 QUOTED = "How blocks look:\n\n```markdown\n<!-- kbgen:begin movers -->\nquoted\n<!-- kbgen:end movers -->\n```\n"
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["LF", "CRLF"])
 @pytest.mark.parametrize("where", ["before the blocks", "between the blocks", "after the blocks"])
-def test_markers_in_a_fenced_code_block_are_text(tmp_path, where):
+def test_markers_in_a_fenced_code_block_are_text(tmp_path, where, newline):
     write(tmp_path, daily(1))
     path = tmp_path / DAILY
     text = path.read_text()
     anchor = {"before the blocks": "<!-- kbgen:begin summary -->", "between the blocks": "## Movers",
               "after the blocks": None}[where]
     edited = text + "\n" + QUOTED if anchor is None else text.replace(anchor, QUOTED + "\n" + anchor, 1)
-    path.write_text(edited)
+    edited = edited.replace("\n", newline)
+    path.write_bytes(edited.encode())
 
     results, writer = write(tmp_path, daily(2))
 
@@ -387,7 +389,7 @@ def test_markers_in_a_fenced_code_block_are_text(tmp_path, where):
     bumped = {"rose 1%": "rose 2%", "+1% |": "+2% |", "rev/1": "rev/2", "revision: 1": "revision: 2"}
     for old, new in bumped.items():
         edited = edited.replace(old, new)
-    assert path.read_text() == edited
+    assert path.read_bytes() == edited.encode()
 
 
 def test_a_stray_end_marker_is_reported_and_kept_as_text(tmp_path):
