@@ -271,10 +271,11 @@ def import_(state: State, files):
     from .sources.csvfile import CsvFormatError, read_prices_csv
 
     failed = rejected_any = False
+    limit = state.config.model.import_.max_close_change
     with _store(state, writing=True) as store:
         for path in files:
             try:
-                parsed = read_prices_csv(path)
+                parsed = read_prices_csv(path, store=store, max_close_change=limit)
             except CsvFormatError as exc:
                 click.echo(f"kbgen: {exc}", err=True)
                 failed = True

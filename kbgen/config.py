@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -31,6 +32,12 @@ GICS_SECTORS = (
     "Real Estate",
     "Utilities",
 )
+
+# Tickers become file names and parts of URLs, so nothing else is let through; the one rule for
+# kbgen.yml, a constituents file and imported prices.
+TICKER = re.compile(r"[A-Z0-9^.\-=_]+")
+TICKER_RULE = "may only use A-Z 0-9 ^ . - = _"
+DEFAULT_MAX_CLOSE_CHANGE = 0.5
 
 
 class ConfigError(ProblemsError):
@@ -94,6 +101,13 @@ class Fetch(_Strict):
     overlap_sessions: int = Field(5, ge=0, le=60)
 
 
+class Import(_Strict):
+    max_close_change: float = Field(
+        DEFAULT_MAX_CLOSE_CHANGE, gt=0,
+        description="a re-imported row moving a stored close by more than this share (0.5 = 50%) is rejected",
+    )
+
+
 class Paths(_Strict):
     vault: str = "vault"
     store: str = ".kbgen/prices.sqlite"
@@ -108,6 +122,7 @@ class ConfigModel(_Strict):
     analysis: Analysis = Analysis()
     network: Network = Network()
     fetch: Fetch = Fetch()
+    import_: Import = Field(Import(), alias="import")
 
 
 @dataclass(frozen=True)
@@ -242,6 +257,9 @@ def _collect_securities(model: ConfigModel, path: Path, lines: dict, problems: l
 
     def add(security: Security, key: tuple) -> None:
         ticker = security.ticker
+        if not TICKER.fullmatch(ticker):
+            problems.append(f"{_locate(path, key, lines)}: ticker {ticker!r} {TICKER_RULE}; write it as the exchange lists it")
+            return
         if ticker in found:
             problems.append(
                 f"{_locate(path, key, lines)}: ticker {ticker} is listed twice "
@@ -303,6 +321,9 @@ def _read_constituents(csv_path: Path, model: ConfigModel, path: Path, lines: di
         sector = (row.get("sector") or row.get("gics_sector") or "").strip()
         if not ticker:
             problems.append(f"{csv_path}:{number}: row has no symbol")
+            continue
+        if not TICKER.fullmatch(ticker):
+            problems.append(f"{csv_path}:{number}: symbol {ticker!r} {TICKER_RULE}; write it as the exchange lists it")
             continue
         if sector not in model.universe.sectors:
             problems.append(

@@ -7,6 +7,7 @@ while any remains.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 
 import frontmatter
@@ -18,6 +19,8 @@ from .model import Catalyst, Leg, Thesis
 
 THESES_DIR = "Theses"
 CATALYSTS_DIR = "Catalysts"
+_YAML = frontmatter.YAMLHandler()
+_FIRST_PROPERTY = {"thesis": "legs: [{ticker: NVDA, weight: 1.0, side: long}]", "catalyst": "date: 2026-01-15"}
 
 
 class ResearcherNoteError(ProblemsError):
@@ -42,9 +45,9 @@ def _read_all(config: Config, folder: str, kind: str, parse, problems: list[str]
         return
     for path in sorted(directory.glob("*.md")):
         try:
-            meta = frontmatter.loads(path.read_text(encoding="utf-8")).metadata
-        except (yaml.YAMLError, UnicodeDecodeError, ValueError) as exc:
-            problems.append(f"{path}: invalid frontmatter ({_first_line(exc)}); fix the YAML between the --- lines")
+            meta = _properties(path, kind)
+        except _NoteProblem as exc:
+            problems.append(f"{path}: {exc}")
             continue
         if meta.get("type", kind) != kind:
             continue
@@ -54,10 +57,42 @@ def _read_all(config: Config, folder: str, kind: str, parse, problems: list[str]
             yield item
 
 
+class _NoteProblem(ValueError):
+    """Why a note's frontmatter cannot be read; the message says how to fix it."""
+
+
+def _properties(path: Path, kind: str) -> dict:
+    """The note's frontmatter properties. A byte order mark (some Windows editors write one) is
+    skipped; a missing, unclosed or malformed frontmatter is named as such."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise _NoteProblem("the file is not UTF-8 text; re-save it as UTF-8") from None
+    except OSError as exc:
+        raise _NoteProblem(f"cannot read the note: {exc.strerror}") from None
+    if not _YAML.detect(text):
+        raise _NoteProblem(f"the note has no frontmatter; a {kind} note starts with its properties between two "
+                           f"--- lines, such as `{_FIRST_PROPERTY[kind]}`")
+    try:
+        yaml_text, _ = _YAML.split(text)
+    except ValueError:
+        raise _NoteProblem("the frontmatter has no closing --- line; add one after the last property") from None
+    try:
+        meta = _YAML.load(yaml_text)
+    except yaml.YAMLError as exc:
+        raise _NoteProblem(f"invalid frontmatter ({_first_line(exc)}); fix the YAML between the --- lines") from None
+    if meta is None:
+        return {}
+    if not isinstance(meta, dict):
+        raise _NoteProblem("the frontmatter is not a list of `key: value` properties; fix the YAML between the --- lines")
+    return meta
+
+
 def _thesis(path: Path, meta: dict, config: Config, problems: list[str]) -> Thesis | None:
     legs_data = meta.get("legs")
     if not isinstance(legs_data, list) or not legs_data:
-        problems.append(f"{path}: a thesis needs `legs:`, a list like - {{ticker: NVDA, weight: 1.0, side: long}}")
+        found = "has no `legs:`" if legs_data is None else f"has `legs: {legs_data!r}`"
+        problems.append(f"{path}: the thesis {found}; it needs a list of legs like - {{ticker: NVDA, weight: 1.0, side: long}}")
         return None
     legs = []
     for number, leg in enumerate(legs_data, start=1):
@@ -71,8 +106,8 @@ def _thesis(path: Path, meta: dict, config: Config, problems: list[str]) -> Thes
             problems.append(f"{path}: leg {number} names {ticker}, which is not in the universe; add it to kbgen.yml or fix the ticker")
         if side not in ("long", "short"):
             problems.append(f"{path}: leg {number} side must be long or short, not {side!r}")
-        if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight <= 0:
-            problems.append(f"{path}: leg {number} weight must be a positive number, not {weight!r}")
+        if not isinstance(weight, (int, float)) or isinstance(weight, bool) or not math.isfinite(weight) or weight <= 0:
+            problems.append(f"{path}: leg {number} weight must be a positive finite number, not {weight!r}")
         else:
             legs.append(Leg(ticker=ticker, weight=float(weight), side=side))
     benchmark = str(meta.get("benchmark", config.analysis.benchmark)).upper()
@@ -82,7 +117,7 @@ def _thesis(path: Path, meta: dict, config: Config, problems: list[str]) -> Thes
 
 
 def _catalyst(path: Path, meta: dict, config: Config, problems: list[str]) -> Catalyst | None:
-    date = meta.get("date")
+    date = written = meta.get("date")
     if isinstance(date, str):
         try:
             date = dt.date.fromisoformat(date)
@@ -91,7 +126,8 @@ def _catalyst(path: Path, meta: dict, config: Config, problems: list[str]) -> Ca
     if isinstance(date, dt.datetime):
         date = date.date()
     if not isinstance(date, dt.date):
-        problems.append(f"{path}: a catalyst needs `date: YYYY-MM-DD`")
+        found = "has no `date:`" if written is None else f"has `date: {written!r}`, which is not a date"
+        problems.append(f"{path}: the catalyst {found}; it needs `date: YYYY-MM-DD`")
         return None
     tickers = tuple(str(t).upper() for t in _as_list(meta.get("tickers")))
     sectors = tuple(str(s) for s in _as_list(meta.get("sectors")))

@@ -74,6 +74,7 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            self._identity = _identity(self.path)
         except sqlite3.Error as exc:
             raise StoreError(describe_store_error(exc, self.path)) from None
         except OSError as exc:
@@ -135,13 +136,36 @@ class Store:
                     WHERE {_DIFFERS}"""
             )
             db.execute("DELETE FROM temp.incoming")
+            self._require_same_file()
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
+        self._require_same_file()  # went away between the check and the commit: the rows are not in it
         new, changed = int(new or 0), int(changed or 0)
         return UpsertCounts(inserted=new, updated=changed, unchanged=len(records) - new - changed)
+
+    def _require_same_file(self) -> None:
+        """SQLite keeps writing to a store file deleted or replaced under it, so a write would be
+        lost while looking successful; refuse instead."""
+        try:
+            same = _identity(self.path) == self._identity
+        except OSError:
+            same = False
+        if not same:
+            raise StoreError(f"the price store {self.path} was deleted or replaced while kbgen was writing to it; "
+                             "these rows were not saved: run the command again")
+
+    def closes(self, keys: pd.DataFrame) -> pd.Series:
+        """The stored close for each row of `keys` (columns ticker, date as Timestamp), NaN where none."""
+        tickers = keys["ticker"].dropna().unique().tolist()
+        dates = keys["date"].dropna()
+        if not tickers or dates.empty:
+            return pd.Series(float("nan"), index=keys.index)
+        stored = self.load(tickers, dates.min().date(), dates.max().date(), columns=("ticker", "date", "close"))
+        found = keys.merge(stored, on=["ticker", "date"], how="left")["close"]
+        return pd.Series(found.to_numpy(), index=keys.index)
 
     def load(
         self,
@@ -188,3 +212,9 @@ class Store:
 
     def integrity_ok(self) -> bool:
         return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    """Which file `path` names: (device, inode)."""
+    info = os.stat(path)
+    return info.st_dev, info.st_ino

@@ -60,6 +60,12 @@ STATUSES = (CREATED, UPDATED, UNCHANGED, CONFLICT, SKIPPED)
 _FORBIDDEN_NAME_CHARS = set('*"\\<>:|?#^[]')
 _BLOCK = re.compile(r"<!-- kbgen:begin ([A-Za-z0-9_.-]+) -->(.*?)<!-- kbgen:end \1 -->", re.DOTALL)
 _BEGIN = re.compile(r"<!-- kbgen:begin ([A-Za-z0-9_.-]+) -->")
+_END = re.compile(r"<!-- kbgen:end ([A-Za-z0-9_.-]+) -->")
+# A closed fenced code block (``` or ~~~): markers a researcher quotes in one are text. Inline code
+# spans are not masked: one stray backtick would hide the real blocks up to the next one. An
+# unclosed fence is not masked either, so kbgen's blocks after it keep being updated.
+_CODE_FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})[^\n]*\n.*?^[ \t]*(?P=fence)[`~]*[ \t]*\r?$",
+                         re.MULTILINE | re.DOTALL)
 _FENCE = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
 _YAML = frontmatter.YAMLHandler()
 # A wikilink's target: up to its alias, heading or end ("[[Apple\\|AAPL]]" in a table cell too).
@@ -668,22 +674,33 @@ def _parse_blocks(text: str, strict: bool, path: str, warnings: list[str] | None
     """
     blocks: dict[str, _Block] = {}
     problems = []
-    for match in _BLOCK.finditer(text):
+    markers = _without_fenced_code(text)  # same offsets as `text`; markers in code are blanked
+    for match in _BLOCK.finditer(markers):
         name = match.group(1)
         if name in blocks:
             problems.append(f"block '{name}' appears twice; only the first is updated")
             continue
-        blocks[name] = _Block(name, match.start(), match.end(), match.start(2), match.end(2), match.group(2))
+        blocks[name] = _Block(name, match.start(), match.end(), match.start(2), match.end(2), text[match.start(2):match.end(2)])
     inside = [(b.start, b.end) for b in blocks.values()]
-    unpaired = {m.group(1) for m in _BEGIN.finditer(text)
-                if m.group(1) not in blocks and not any(s <= m.start() < e for s, e in inside)}
+
+    def outside_blocks(match) -> bool:
+        return not any(s <= match.start() < e for s, e in inside)
+
+    unpaired = {m.group(1) for m in _BEGIN.finditer(markers) if m.group(1) not in blocks and outside_blocks(m)}
     problems += [f"block '{name}' has no end marker; left it alone" for name in sorted(unpaired)]
+    problems += [f"an end marker for block '{name}' has no begin marker; left it as text"
+                 for name in sorted({m.group(1) for m in _END.finditer(markers) if outside_blocks(m)})]
     if strict:
         if problems:
             raise _Refused(f"the rendered note is malformed: {problems[0]} (a kbgen bug; please report it)")
         return sorted(blocks.values(), key=lambda b: b.start), unpaired
     warnings.extend(f"{path}: {p}" for p in problems)
     return blocks, unpaired
+
+
+def _without_fenced_code(text: str) -> str:
+    """`text` with each closed fenced code block blanked out, keeping every offset."""
+    return _CODE_FENCE.sub(lambda match: " " * len(match.group(0)), text)
 
 
 def _apply(body: str, edits: list[tuple[int, int, str]], tail: list[str], newline: str) -> str:
@@ -841,6 +858,8 @@ def _with_researchers_items(owned: dict, current: dict, last_written: dict | Non
     merged = dict(owned)
     for key in SHARED_LISTS:
         ours, theirs = owned.get(key), current.get(key)
+        if isinstance(theirs, str):
+            theirs = [theirs]  # `tags: mine`, as Obsidian lets a researcher type a single value
         if not isinstance(ours, list) or not isinstance(theirs, list) or last_written is None:
             continue
         previous = last_written.get(key, [])

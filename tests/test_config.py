@@ -105,3 +105,40 @@ def test_constituents_csv_joins_sectors(tmp_path):
     (tmp_path / "bad.csv").write_text("symbol,name,sector\nZZZ,Zed,Space Mining\n")
     [problem] = problems(MINIMAL + "  constituents_csv: bad.csv\n", tmp_path)
     assert problem == f"{tmp_path / 'bad.csv'}:2: ZZZ is in sector 'Space Mining', which the config does not define under universe.sectors"
+
+
+BAD_TICKERS = ["A|B", "../../etc/passwd", "brk b"]
+
+
+@pytest.mark.parametrize("ticker", BAD_TICKERS)
+def test_a_ticker_outside_the_import_rule_is_an_error_naming_file_and_line(tmp_path, ticker):
+    text = MINIMAL.replace("CVX: Chevron", f"{ticker!r}: Odd").replace("[XOM, CVX]", "[XOM]")
+    found = problems(text + f"  indices: {{{ticker!r}: Odd}}\n", tmp_path)
+    assert found == [
+        f"{tmp_path / 'kbgen.yml'}:5: universe.sectors.Energy.members.{ticker}: ticker {ticker!r} may only use "
+        "A-Z 0-9 ^ . - = _; write it as the exchange lists it",
+        f"{tmp_path / 'kbgen.yml'}:9: universe.indices.{ticker}: ticker {ticker!r} may only use "
+        "A-Z 0-9 ^ . - = _; write it as the exchange lists it",
+    ]
+
+
+@pytest.mark.parametrize("ticker", BAD_TICKERS)
+def test_a_constituents_symbol_outside_the_import_rule_is_an_error_naming_file_and_line(tmp_path, ticker):
+    (tmp_path / "members.csv").write_text(f'symbol,name,sector\nSLB,Schlumberger,Energy\n"{ticker}",Odd,Energy\n')
+    [problem] = problems(MINIMAL + "  constituents_csv: members.csv\n", tmp_path)
+    assert problem == f"{tmp_path / 'members.csv'}:3: symbol {ticker!r} may only use A-Z 0-9 ^ . - = _; write it as the exchange lists it"
+
+
+def test_config_and_import_share_one_ticker_rule(tmp_path):
+    from kbgen.sources.csvfile import read_prices_csv
+
+    (tmp_path / "p.csv").write_text("date,ticker,close\n2026-01-05,A|B,1\n")
+    [(_, reason, _)] = read_prices_csv(tmp_path / "p.csv").rejected
+    assert reason == "ticker 'A|B' may only use A-Z 0-9 ^ . - = _"
+
+
+def test_import_max_close_change_defaults_to_half_and_must_be_positive(tmp_path):
+    assert parse_config(MINIMAL, tmp_path / "kbgen.yml").model.import_.max_close_change == 0.5
+    assert parse_config(MINIMAL + "import: {max_close_change: 2}\n", tmp_path / "kbgen.yml").model.import_.max_close_change == 2
+    [problem] = problems(MINIMAL + "import:\n  max_close_change: 0\n", tmp_path)
+    assert problem.startswith(f"{tmp_path / 'kbgen.yml'}:10: import.max_close_change: Input should be greater than 0")

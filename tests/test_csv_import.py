@@ -67,6 +67,9 @@ BAD_ROWS = [
     ("2026-01-02,AAPL,10,9,11,10,10,100", "high 9 is below low 11"),
     ("2026-01-02,AAPL,11.1,11,9,10,10,100", "open 11.1 is outside the day's range low 9 to high 11"),
     ("2026-01-02,AAPL,10,11,9,8.9,8.9,100", "close 8.9 is outside the day's range low 9 to high 11"),
+    ("1900-01-02,AAPL,10,11,9,10.5,10.5,100", "date 1900-01-02 is too far in the past (the earliest is 1970-01-01)"),
+    ("2026-01-02,AAPL,,,,1e308,,", "close 1e308 is above 1,000,000,000, not a price"),
+    ("2026-01-02,AAPL,10,11,9,10.5,10.5,1e300", "volume 1e300 is above 1,000,000,000,000,000, not a volume"),
 ]
 
 

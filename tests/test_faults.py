@@ -78,6 +78,10 @@ BAD_CONFIGS = {
         "kbgen.yml:5: universe.sectors.Utilities.members.XOM: ticker XOM is listed twice",
     ),
     "empty universe": ("universe:\n  sectors: {}\n", "kbgen.yml:1: universe: the universe is empty"),
+    "path as a ticker": (
+        CONFIG.format(network="", cache="c").replace("NEE: NextEra Energy", "../../etc/passwd: Odd"),
+        "kbgen.yml:5: universe.sectors.Utilities.members.../../etc/passwd: ticker '../../etc/passwd' may only use",
+    ),
 }
 COMMANDS = {"import": ["import", "prices.csv"], "fetch": ["fetch"], "update": ["update", "--no-fetch", "--no-publish"]}
 
@@ -146,6 +150,11 @@ REJECTED_ROWS = {
     "tomorrow": (f"{FUTURE},XOM,100,102,99,101,101,1000", f"date {FUTURE} is in the future"),
     "year 2999": ("2999-01-05,XOM,100,102,99,101,101,1000", "date 2999-01-05 is in the future"),
     "year 1": ("0001-01-05,XOM,100,102,99,101,101,1000", "date 0001-01-05 is too far in the past"),
+    "year 1900": ("1900-01-05,XOM,100,102,99,101,101,1000",
+                  "date 1900-01-05 is too far in the past (the earliest is 1970-01-01)"),
+    "close 1e308": ("2026-01-06,XOM,100,1e308,99,1e308,101,1000", "high 1e308 is above 1,000,000,000, not a price"),
+    "infinite close": ("2026-01-06,XOM,100,102,99,inf,101,1000", "close 'inf' is not a number"),
+    "volume 1e308": ("2026-01-06,XOM,100,102,99,101,101,1e308", "volume 1e308 is above 1,000,000,000,000,000"),
     "negative close": ("2026-01-06,XOM,100,102,99,-101,101,1000", "close -101 is not positive"),
     "negative volume": ("2026-01-06,XOM,100,102,99,101,101,-5", "volume -5 is negative"),
     "path in ticker": ("2026-01-06,../../etc,100,102,99,101,101,1000", "ticker '../../etc' may only use A-Z 0-9"),
@@ -182,6 +191,148 @@ def test_a_file_with_a_byte_order_mark_is_read_like_any_other(imported):
     assert result.exit_code == 0, result.output
     assert "excel.csv: 1 rows: 1 inserted" in result.output
     assert len(stored_rows(config)) == len(before) + 1
+
+
+def test_a_re_import_moving_a_stored_close_too_far_is_rejected_and_the_close_kept(imported):
+    config, before = imported
+    (config.parent / "cents.csv").write_text(f"{HEADER}\n2026-01-05,XOM,10000,10200,9900,10100,10100,1000\n"
+                                             "2026-01-05,NEE,70,71,69,71,71,500\n")
+
+    result = kbgen("import", "cents.csv")
+
+    assert result.exit_code == 3, result.output
+    assert "cents.csv: 2 rows: 0 inserted, 1 updated, 0 unchanged, 1 rejected" in result.output
+    assert ("  line 2: close 10100 is too far from the stored close 101 (more than import.max_close_change 50% "
+            "apart); correct the file, or raise that limit in kbgen.yml if the new close is right") in result.output
+    closes = {row[0]: row[5] for row in stored_rows(config)}
+    assert closes == {"XOM": 101.0, "NEE": 71.0}
+
+
+def test_a_larger_max_close_change_lets_a_true_jump_through(imported):
+    config, _ = imported
+    config.write_text(config.read_text() + "import: {max_close_change: 200}\n")
+    (config.parent / "cents.csv").write_text(f"{HEADER}\n2026-01-05,XOM,10000,10200,9900,10100,10100,1000\n")
+
+    result = kbgen("import", "cents.csv")
+
+    assert result.exit_code == 0, result.output
+    assert {row[0]: row[5] for row in stored_rows(config)}["XOM"] == 10100.0
+
+
+@pytest.mark.parametrize("fate", ["deleted", "replaced"])
+def test_a_store_deleted_or_replaced_during_an_import_is_an_error_not_a_success(imported, monkeypatch, fate):
+    import kbgen.sources.csvfile as csvfile
+
+    config, _ = imported
+    store = config.parent / ".kbgen" / "prices.sqlite"
+    read = csvfile.read_prices_csv
+
+    def read_then_lose_the_store(*args, **kwargs):
+        parsed = read(*args, **kwargs)
+        if fate == "deleted":
+            store.unlink()
+        else:
+            other = store.with_name("other.sqlite")
+            Store(other).close()
+            other.replace(store)
+        return parsed
+
+    monkeypatch.setattr(csvfile, "read_prices_csv", read_then_lose_the_store)
+    (config.parent / "more.csv").write_text(f"{HEADER}\n2026-01-06,XOM,100,102,99,101,101,1000\n")
+
+    result = kbgen("import", "more.csv")
+
+    assert result.exit_code == 1, result.output
+    assert f"kbgen: the price store {store} was deleted or replaced while kbgen was writing to it" in result.output
+    assert "inserted" not in result.output
+
+
+def test_a_store_deleted_during_a_fetch_is_an_error_not_a_success(imported, monkeypatch):
+    import pandas as pd
+
+    import kbgen.sources.yahoo as yahoo
+
+    config, _ = imported
+
+    def fetch_after_the_store_is_deleted(config, store, **options):
+        store.path.unlink()
+        store.upsert(pd.DataFrame({"ticker": ["XOM"], "date": [dt.date(2026, 1, 6)], "close": [101.0]}), "yahoo")
+
+    monkeypatch.setattr(yahoo, "fetch_prices", fetch_after_the_store_is_deleted)
+
+    result = kbgen("fetch")
+
+    assert result.exit_code == 1, result.output
+    assert "was deleted or replaced while kbgen was writing to it" in result.output
+
+
+# --- researcher notes -------------------------------------------------------------------------
+
+THESIS = "---\ntype: thesis\nlegs:\n  - {ticker: XOM, weight: 1.0}\n---\n# Energy transition\n"
+BAD_NOTES = {
+    "unclosed frontmatter": ("Theses", THESIS.replace("---\n# Energy", "# Energy"),
+                             "the frontmatter has no closing --- line; add one after the last property"),
+    "no frontmatter": ("Theses", RESEARCHER_NOTE, "the note has no frontmatter; a thesis note starts with its properties between two --- lines"),
+    "frontmatter a list": ("Theses", "---\n- XOM\n---\n", "the frontmatter is not a list of `key: value` properties"),
+    "legs not a list": ("Theses", "---\nlegs: XOM\n---\n", "the thesis has `legs: 'XOM'`; it needs a list of legs"),
+    "nan weight": ("Theses", THESIS.replace("1.0", ".nan"), "leg 1 weight must be a positive finite number, not nan"),
+    "infinite weight": ("Theses", THESIS.replace("1.0", ".inf"), "leg 1 weight must be a positive finite number, not inf"),
+    "catalyst unclosed": ("Catalysts", "---\ndate: 2026-01-05\n# OPEC\n",
+                          "the frontmatter has no closing --- line"),
+    "catalyst bad date": ("Catalysts", "---\ndate: soon\n---\n",
+                          "the catalyst has `date: 'soon'`, which is not a date; it needs `date: YYYY-MM-DD`"),
+}
+
+
+@pytest.mark.parametrize("fault", BAD_NOTES)
+def test_a_faulty_researcher_note_is_named_with_what_is_wrong(tmp_path, monkeypatch, fault):
+    config = make_project(tmp_path)
+    folder, text, message = BAD_NOTES[fault]
+    note = tmp_path / "vault" / folder / "Energy transition.md"
+    note.parent.mkdir(exist_ok=True)
+    note.write_text(text)
+    monkeypatch.chdir(tmp_path)
+
+    result = kbgen("check")
+
+    assert result.exit_code == 2, result.output
+    assert f"{note}: {message}" in result.output
+
+
+@pytest.mark.parametrize("folder, text", [("Theses", THESIS), ("Catalysts", "---\ndate: 2026-01-05\ntickers: [XOM]\n---\n")],
+                         ids=["thesis", "catalyst"])
+def test_a_researcher_note_with_a_byte_order_mark_is_read_like_any_other(tmp_path, folder, text):
+    from kbgen.config import load_config
+    from kbgen.researcher_notes import read_researcher_notes
+
+    config = make_project(tmp_path)
+    (tmp_path / "vault" / "Theses" / "Energy transition.md").write_text(THESIS)
+    note = tmp_path / "vault" / folder / "Windows editor.md"
+    note.parent.mkdir(exist_ok=True)
+    note.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+
+    theses, catalysts = read_researcher_notes(load_config(config))
+
+    assert "Windows editor" in {item.name for item in (*theses, *catalysts)}
+
+
+def test_a_build_keeps_quoted_markers_as_text_and_names_a_note_with_a_stray_end_marker(demo_project):
+    config = demo_project
+    args = ("--config", config.path, "build", "--date", "2026-01-30")
+    assert kbgen(*args).exit_code == 0
+    note = config.vault_dir / "Daily" / "2026-01-30.md"
+    quoted = "```\n<!-- kbgen:begin movers -->\nmy example\n<!-- kbgen:end movers -->\n```\n"
+    stray = "Pasted: <!-- kbgen:end breadth -->\n"  # breadth is a block of the note too
+    mine = note.read_text() + "\n" + quoted + stray
+    note.write_text(mine)
+
+    result = kbgen(*args)
+
+    assert result.exit_code == 0, result.output
+    assert ("warning: Daily/2026-01-30.md: an end marker for block 'breadth' has no begin marker; left it as text"
+            in result.output)
+    assert "edited by hand" not in result.output and "appears twice" not in result.output
+    assert note.read_text() == mine
 
 
 # --- fetch ------------------------------------------------------------------------------------

@@ -382,3 +382,75 @@ def test_a_stock_note_says_how_far_the_close_is_from_its_52_week_high():
     notes, _ = build(day=replace(make_day(), stock_context=context), tickers_with_data=frozenset({"ORCL", "SPY"}))
     oracle = next(n for n in notes if n.path == "Stocks/Oracle.md").body
     assert "12.3% below its 52-week closing high" in oracle
+
+
+# --- names from data, through a real build and publish ---------------------------------------
+
+LONG_NAME = "Consolidated Very Long Name Holdings Ä " * 8        # 312 characters, 320 bytes in UTF-8
+BACKTICK_NAME = "Micro`soft` ``Corp``"
+BRACKET_GROUP = "A ]] [[B"
+
+
+@pytest.fixture(scope="module")
+def odd_names_project(tmp_path_factory):
+    """A project from `kbgen init` whose config names a stock with 312 characters, one with
+    backticks and a group `A ]] [[B`, built for two sessions and published; returns the config."""
+    from click.testing import CliRunner
+
+    from conftest import DEMO_END
+    from kbgen.cli import cli
+    from kbgen.config import load_config
+    from kbgen.project import init_project
+    from kbgen.sources.demo import DEMO_SOURCE, simulate_market
+    from kbgen.store import Store
+
+    root = tmp_path_factory.mktemp("odd-names")
+    init_project(root)
+    config_path = root / "kbgen.yml"
+    text = config_path.read_text()
+    text = text.replace("AAPL: Apple,", f"AAPL: {LONG_NAME!r},", 1).replace("MSFT: Microsoft,", f"MSFT: {BACKTICK_NAME!r},", 1)
+    text = text.replace("    Magnificent 7:", f"    {BRACKET_GROUP!r}: [AAPL, MSFT]\n    Magnificent 7:", 1)
+    config_path.write_text(text)
+    config = load_config(config_path)
+    with Store(config.store_path) as store:
+        store.upsert(simulate_market(config.securities, end=DEMO_END, sessions=120), DEMO_SOURCE)
+    runner = CliRunner()
+    built = runner.invoke(cli, ["--config", str(config_path), "build", "--from", "2026-01-29", "--to", str(DEMO_END)])
+    assert built.exit_code == 0, built.output
+    published = runner.invoke(cli, ["--config", str(config_path), "publish"])
+    assert published.exit_code == 0, published.output
+    return config
+
+
+def test_names_from_data_build_and_publish_with_every_link_resolving(odd_names_project):
+    from kbgen.linkcheck import check_links
+    from test_publish import check_internal_links
+
+    report = check_links(odd_names_project.vault_dir)
+    assert report.links > 500 and report.broken == ()
+    assert check_internal_links(odd_names_project.root / "site") > 1000
+
+
+def test_a_name_too_long_for_a_file_is_shortened_and_kept_in_full_as_title_and_alias(odd_names_project):
+    import frontmatter
+
+    full = safe_name(LONG_NAME)
+    [path] = [p for p in (odd_names_project.vault_dir / "Stocks").iterdir() if p.name.startswith("Consolidated")]
+    assert len(path.name.encode("utf-8")) <= 255
+    note = frontmatter.load(path)
+    assert note["title"] == full and full in note["aliases"] and "AAPL" in note["aliases"]
+    assert note.content.splitlines()[0] == f"# {full}"
+    assert "Microsoft" not in {p.stem for p in (odd_names_project.vault_dir / "Stocks").iterdir()}
+    assert (odd_names_project.vault_dir / "Stocks" / "Microsoft Corp.md").is_file()
+    assert (odd_names_project.vault_dir / "Groups" / "A B.md").is_file()
+
+
+def test_long_names_are_cut_at_a_character_and_stay_distinct():
+    book = NameBook()
+    first = book.assign("stock", "A", "Ä" * 300 + " one", "A")
+    second = book.assign("stock", "B", "Ä" * 300 + " two", "B")
+    assert first != second
+    for name in (first, second):
+        assert 250 <= len(name.encode("utf-8")) <= 252 and name.startswith("Ä" * 120)  # Ä is 2 bytes
+    assert book.title(first) == "Ä" * 300 + " one"
+    assert book.assign("stock", "C", "Short", "C") == "Short" and book.title("Short") == "Short"

@@ -194,7 +194,7 @@ def test_a_damaged_store_says_how_to_rebuild_it(demo_project, monkeypatch, damag
 
 
 def test_a_damaged_store_points_to_the_backup_a_clean_import_left(demo_project, monkeypatch):
-    (demo_project.root / "prices.csv").write_text("date,ticker,close\n2026-01-30,XOM,100\n")
+    (demo_project.root / "prices.csv").write_text("date,ticker,close\n2026-01-30,ZZZ,100\n")
     assert run(demo_project, "import", str(demo_project.root / "prices.csv")).exit_code == 0
     backup = demo_project.store_path.with_name(demo_project.store_path.name + ".bak")
     assert backup.is_file()
@@ -207,7 +207,7 @@ def test_a_damaged_store_points_to_the_backup_a_clean_import_left(demo_project, 
 
 def test_parallel_imports_wait_and_then_say_the_store_is_busy(demo_project, monkeypatch):
     monkeypatch.setattr("kbgen.store.BUSY_TIMEOUT", 0.2)
-    (demo_project.root / "prices.csv").write_text("date,ticker,close\n2026-01-30,XOM,100\n")
+    (demo_project.root / "prices.csv").write_text("date,ticker,close\n2026-01-30,ZZZ,100\n")
     other = sqlite3.connect(demo_project.store_path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")   # another import holds the write lock
     try:

@@ -73,3 +73,24 @@ def test_unwritable_store_location(tmp_path):
     blocker.write_text("x")
     with pytest.raises(StoreError, match="cannot open the price store"):
         Store(blocker / "p.sqlite")
+
+
+def test_a_store_file_deleted_while_open_refuses_the_write(tmp_path):
+    from kbgen.store import StoreError
+
+    path = tmp_path / "p.sqlite"
+    with Store(path) as store:
+        store.upsert(rows([10.0]), "csv")
+        path.unlink()
+        with pytest.raises(StoreError, match="was deleted or replaced while kbgen was writing to it"):
+            store.upsert(rows([10.0, 11.0]), "csv")
+
+
+def test_closes_gives_the_stored_close_per_row_and_nan_where_there_is_none(tmp_path):
+    with Store(tmp_path / "p.sqlite") as store:
+        store.upsert(rows([10.0, 11.0]), "csv")
+        keys = pd.DataFrame({"ticker": ["AAA", "BBB", "AAA"], "date": pd.to_datetime(["2026-01-06", "2026-01-05", "2026-01-05"])},
+                            index=[7, 8, 9])
+        closes = store.closes(keys)
+    assert closes.index.tolist() == [7, 8, 9]
+    assert closes[7] == 11.0 and pd.isna(closes[8]) and closes[9] == 10.0

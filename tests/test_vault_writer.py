@@ -356,3 +356,51 @@ def test_tags_and_aliases_a_researcher_adds_survive_rebuilds(tmp_path):
     assert after["tags"] == ["daily", "rev/2", "watchlist"]
     assert after["aliases"] == ["The big day"]
     assert "The S&P 500 rose 2%." in after.content
+
+
+def test_a_single_tag_a_researcher_types_is_kept_with_kbgens_tags(tmp_path):
+    write(tmp_path, daily(1))
+    path = tmp_path / DAILY
+    path.write_text(path.read_text().replace("tags:\n- daily\n- rev/1\n", "tags: mine\n"))
+    write(tmp_path, daily(2))
+    assert frontmatter.load(path)["tags"] == ["daily", "rev/2", "mine"]
+    write(tmp_path, daily(3))
+    assert frontmatter.load(path)["tags"] == ["daily", "rev/3", "mine"]
+
+
+QUOTED = "How blocks look:\n\n```markdown\n<!-- kbgen:begin movers -->\nquoted\n<!-- kbgen:end movers -->\n```\n"
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["LF", "CRLF"])
+@pytest.mark.parametrize("where", ["before the blocks", "between the blocks", "after the blocks"])
+def test_markers_in_a_fenced_code_block_are_text(tmp_path, where, newline):
+    write(tmp_path, daily(1))
+    path = tmp_path / DAILY
+    text = path.read_text()
+    anchor = {"before the blocks": "<!-- kbgen:begin summary -->", "between the blocks": "## Movers",
+              "after the blocks": None}[where]
+    edited = text + "\n" + QUOTED if anchor is None else text.replace(anchor, QUOTED + "\n" + anchor, 1)
+    edited = edited.replace("\n", newline)
+    path.write_bytes(edited.encode())
+
+    results, writer = write(tmp_path, daily(2))
+
+    assert results[0].status == "updated" and writer.summary().warnings == []
+    bumped = {"rose 1%": "rose 2%", "+1% |": "+2% |", "rev/1": "rev/2", "revision: 1": "revision: 2"}
+    for old, new in bumped.items():
+        edited = edited.replace(old, new)
+    assert path.read_bytes() == edited.encode()
+
+
+def test_a_stray_end_marker_is_reported_and_kept_as_text(tmp_path):
+    write(tmp_path, daily(1))
+    path = tmp_path / DAILY
+    stray = "Left over: <!-- kbgen:end summary --> from an old paste\n"  # summary is a block of the note too
+    path.write_text(path.read_text() + stray)
+
+    results, writer = write(tmp_path, daily(2))
+
+    assert results[0].status == "updated"
+    assert writer.summary().warnings == [
+        f"{DAILY}: an end marker for block 'summary' has no begin marker; left it as text"]
+    assert path.read_text().endswith(stray) and "rose 2%" in path.read_text()

@@ -54,7 +54,7 @@ class VaultIndex:
         reserved += ctx.renamed.values()  # a note the researcher renamed keeps its name; nothing else takes it
         if self.concept:
             reserved.append(self.concept)
-        book = NameBook(reserved)
+        self._book = book = NameBook(reserved)
         self.sector_names = {s: self._name(book, "sector", s, s) for s in self.config.universe.sectors}
         self.group_names = {g: self._name(book, "group", g, g, "group") for g in self.config.universe.groups}
         movers = {m.ticker for m in (*day.winners, *day.losers, *day.weekly_winners, *day.weekly_losers)}
@@ -70,6 +70,10 @@ class VaultIndex:
     def _name(self, book: NameBook, kind: str, key: str, display_name: str, suffix: str | None = None) -> str:
         """The note's name: the one the researcher renamed it to, else the book's."""
         return self._renamed(kind, key) or book.assign(kind, key, display_name, suffix)
+
+    def title(self, name: str) -> str:
+        """A note's title (its H1): the name in full, even when the file name had to be shortened."""
+        return self._book.title(name)
 
     # --- refs --------------------------------------------------------------------------------
     def name_of(self, ticker: str) -> str:
@@ -124,11 +128,15 @@ class VaultIndex:
         """The keys kbgen owns: flat scalars or lists of scalars, as Obsidian's Properties view
         needs, each of one type across the vault (vault/.obsidian/types.json declares it).
         `properties` are the note's own (figures to sort on) and come before kbgen's provenance;
-        `kbgen_id` ("stock/AAPL") names the note for good, so kbgen finds it after a rename."""
+        `kbgen_id` ("stock/AAPL") names the note for good, so kbgen finds it after a rename. A note
+        whose file name had to be shortened gets its full name as an alias, so Obsidian finds it."""
+        full = self.title(title)
+        if full != title:
+            aliases = [*aliases, full]
         meta = {
             "type": kind,
             "date": (date or self.day.date).isoformat(),
-            "title": title,
+            "title": full,
             "tickers": list(tickers),
         }
         if sector:

@@ -56,7 +56,7 @@ def build_sector(sector: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, 
     etf_returns = day.returns.get(config.etf)
     excess = excess_over(etf_returns, day.returns.get(ctx.config.analysis.benchmark))
     body = renderer.render(
-        "sector.md.j2", **ix.base_values(), title=name, as_of=day.date.isoformat(), etf=config.etf,
+        "sector.md.j2", **ix.base_values(), title=ix.title(name), as_of=day.date.isoformat(), etf=config.etf,
         windows=WINDOWS, etf_returns=etf_returns,
         benchmark_returns=day.returns.get(ctx.config.analysis.benchmark), excess=excess,
         row=row, rotation=rotation, tail=tail, members=member_rows(members, day, ix),
@@ -80,7 +80,7 @@ def build_group(group: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, re
     basket = day.group_returns.get(group)
     excess = excess_over(basket, day.returns.get(ctx.config.analysis.benchmark))
     body = renderer.render(
-        "group.md.j2", **ix.base_values(), title=name, as_of=day.date.isoformat(), windows=WINDOWS,
+        "group.md.j2", **ix.base_values(), title=ix.title(name), as_of=day.date.isoformat(), windows=WINDOWS,
         basket=basket, excess=excess,
         members=member_rows(tickers, day, ix), members_without_data=[ix.ticker(t) for t in tickers if t not in day.returns],
         concept=ix.concept_ref(), side=side, daily=ix.daily(day.date),
@@ -114,7 +114,7 @@ def build_stock(ticker: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, r
     catalysts = [{"ref": ix.catalyst(c.name), "date": c.date} for c in ctx.catalysts
                  if c.date <= day.date and (ticker in c.tickers or security.sector in c.sectors)]
     body = renderer.render(
-        "stock.md.j2", **ix.base_values(), title=name, as_of=day.date.isoformat(), ticker=ticker,
+        "stock.md.j2", **ix.base_values(), title=ix.title(name), as_of=day.date.isoformat(), ticker=ticker,
         sector=ix.sector(security.sector), groups=[ix.group(g) for g in groups], windows=WINDOWS,
         close=close, returns=returns, excess=excess, mover=mover, context=context,
         appearances=appearances(ticker, day, ctx, ix), holdings=holdings,

@@ -5,19 +5,27 @@ order; only date, ticker and close are required). A file that cannot be read as 
 `CsvFormatError`; a bad row is rejected with its line number and reason, and the rest is kept.
 Checks run on whole columns (tickers and dates on their distinct values only); messages are
 written for rejected rows alone, so a 100k-row file takes a fraction of a second.
+
+Given the store, a row that would move a stored close by more than `max_close_change` (a share:
+0.5 is 50%) is rejected too: such a jump is far more often a wrong file (cents for dollars, another
+ticker's prices) than a real revision, and a rejected row leaves the stored close as it was.
 """
 from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from ..config import DEFAULT_MAX_CLOSE_CHANGE, TICKER, TICKER_RULE
 from ..errors import KbgenError
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 COLUMNS = ("date", "ticker", "open", "high", "low", "close", "adj_close", "volume")
 REQUIRED = ("date", "ticker", "close")
@@ -25,10 +33,12 @@ PRICES = ("open", "high", "low", "close", "adj_close")
 NUMBERS = (*PRICES, "volume")
 OUTPUT_COLUMNS = ("ticker", "date", *NUMBERS)
 RANGE_TOLERANCE = 0.005              # open/close may sit this far outside [low, high] (sources round)
-TICKER = re.compile(r"[A-Z0-9^.\-=_]+")  # tickers become file names, so nothing else is let through
 HEADER_HINT = ",".join(COLUMNS)
-EARLIEST_DATE = pd.Timestamp.min.ceil("D").date()   # the span of pandas' nanosecond timestamps
-LATEST_DATE = pd.Timestamp.max.floor("D").date()
+PANDAS_EARLIEST = pd.Timestamp.min.ceil("D").date()   # the span of pandas' nanosecond timestamps
+PANDAS_LATEST = pd.Timestamp.max.floor("D").date()
+EARLIEST_DATE = dt.date(1970, 1, 1)   # older "daily prices" are a typo or a placeholder (1900-01-01)
+MAX_PRICE = 1e9                       # above any traded price; 1e308 would overflow every return
+MAX_VOLUME = 1e15
 
 
 class CsvFormatError(KbgenError):
@@ -42,17 +52,22 @@ class CsvImport:
     total: int = 0                                       # data rows in the file (blank lines not counted)
 
 
-def read_prices_csv(path: Path, today: dt.date | None = None) -> CsvImport:
-    """Parse and validate a long price CSV; rows dated after `today` (default: today) are rejected."""
+def read_prices_csv(path: Path, today: dt.date | None = None, store: Store | None = None,
+                    max_close_change: float = DEFAULT_MAX_CLOSE_CHANGE) -> CsvImport:
+    """Parse and validate a long price CSV; rows dated after `today` (default: today) are rejected,
+    and, given the `store`, rows that would move a stored close by more than `max_close_change`."""
     path = Path(path)
     lines = _read_lines(path)
     columns = _parse_header(path, lines[0])
     table, fields = _read_table(path, lines, columns)
     values = _convert(table)
-    codes, first_line = _problems(table, values, fields, len(columns), today or dt.date.today())
+    values["stored"] = store.closes(values[["ticker", "date"]]) if store is not None and len(values) else np.nan
+    codes, first_line = _problems(table, values, fields, len(columns), today or dt.date.today(), max_close_change)
     bad = np.flatnonzero(codes >= 0)
+    extra = {"limit": f"{max_close_change:.0%}"}
     rejected = [
-        _rejection(lines, columns, int(table.index[i]) + 2, CHECKS[codes[i]][1], int(fields[i]), int(first_line[i]))
+        _rejection(lines, columns, int(table.index[i]) + 2, CHECKS[codes[i]][1],
+                   {**extra, "fields": int(fields[i]), "first": int(first_line[i]), "stored": f"{values['stored'].iat[i]:g}"})
         for i in bad
     ]
     rows = values.loc[codes < 0, list(OUTPUT_COLUMNS)].reset_index(drop=True)
@@ -161,7 +176,7 @@ def _commas_per_line(body: str, line_count: int) -> np.ndarray:
 CHECKS = (
     ("fields", "has {fields} fields, the header has {width}"),
     ("no ticker", "ticker is empty"),
-    ("bad ticker", "ticker '{ticker}' may only use A-Z 0-9 ^ . - = _"),
+    ("bad ticker", "ticker '{ticker}' " + TICKER_RULE),
     ("no date", "date is empty"),
     ("bad date", "date '{date}' is not an ISO date (YYYY-MM-DD)"),
     ("future", "date {date} is in the future"),
@@ -169,9 +184,13 @@ CHECKS = (
     ("no close", "close is missing"),
     *((f"nan {n}", f"{n} '{{{n}}}' is not a number") for n in NUMBERS),
     *((f"not positive {n}", f"{n} {{{n}}} is not positive") for n in PRICES),
+    *((f"too large {n}", f"{n} {{{n}}} is above {MAX_PRICE:,.0f}, not a price") for n in PRICES),
     ("negative volume", "volume {volume} is negative"),
+    ("too large volume", f"volume {{volume}} is above {MAX_VOLUME:,.0f}, not a volume"),
     ("high below low", "high {high} is below low {low}"),
     *((f"{n} outside", f"{n} {{{n}}} is outside the day's range low {{low}} to high {{high}}") for n in ("open", "close")),
+    ("close jump", "close {close} is too far from the stored close {stored} (more than import.max_close_change "
+                   "{limit} apart); correct the file, or raise that limit in kbgen.yml if the new close is right"),
     ("duplicate", "duplicate of line {first} (same ticker and date)"),
 )
 
@@ -200,10 +219,10 @@ def _iso_date(cell: str):
         day = dt.date.fromisoformat(cell.strip())
     except ValueError:
         return pd.NaT
-    return pd.Timestamp(min(max(day, EARLIEST_DATE), LATEST_DATE))
+    return pd.Timestamp(min(max(day, PANDAS_EARLIEST), PANDAS_LATEST))
 
 
-def _problems(table, values, fields, width: int, today: dt.date) -> tuple[np.ndarray, np.ndarray]:
+def _problems(table, values, fields, width: int, today: dt.date, max_close_change: float) -> tuple[np.ndarray, np.ndarray]:
     """Per row: the index into CHECKS of its first problem (-1 when good) and a duplicate's first line."""
     given = {n: table[n].notna() if n in table else pd.Series(False, index=table.index) for n in NUMBERS}
     ticker, date = values["ticker"], values["date"]
@@ -215,14 +234,17 @@ def _problems(table, values, fields, width: int, today: dt.date) -> tuple[np.nda
         "no date": table["date"].isna(),
         "bad date": date.isna(),
         "future": date > pd.Timestamp(today),
-        "too early": date <= pd.Timestamp(EARLIEST_DATE),
+        "too early": date < pd.Timestamp(EARLIEST_DATE),
         "no close": ~given["close"],
         **{f"nan {n}": given[n] & ~np.isfinite(values[n].fillna(np.inf)) for n in NUMBERS},
         **{f"not positive {n}": values[n] <= 0 for n in PRICES},
+        **{f"too large {n}": values[n] > MAX_PRICE for n in PRICES},
         "negative volume": values["volume"] < 0,
+        "too large volume": values["volume"] > MAX_VOLUME,
         "high below low": values["high"] < values["low"],
         "open outside": (values["open"] < low_bound) | (values["open"] > high_bound),
         "close outside": (values["close"] < low_bound) | (values["close"] > high_bound),
+        "close jump": (values["close"] / values["stored"] - 1).abs() > max_close_change,
     }
     codes = np.full(len(table), -1)
     for index, (name, _) in reversed(list(enumerate(CHECKS[:-1]))):
@@ -244,8 +266,9 @@ def _mark_duplicates(codes: np.ndarray, values: pd.DataFrame, labels: np.ndarray
     return codes, first_line
 
 
-def _rejection(lines, columns, line: int, message: str, fields: int, first: int) -> tuple[int, str, str]:
+def _rejection(lines, columns, line: int, message: str, extra: dict) -> tuple[int, str, str]:
+    """(line, reason, raw line); `extra` holds the values a message names besides the row's cells."""
     raw = lines[line - 1]
     cells = dict.fromkeys(COLUMNS, "")
     cells.update(zip(columns, (cell.strip() for cell in raw.split(","))))
-    return line, message.format(**cells, fields=fields, width=len(columns), first=first), raw
+    return line, message.format(**cells, **extra, width=len(columns)), raw
