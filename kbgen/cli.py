@@ -447,9 +447,12 @@ def serve(state: State, port):
     Example:
       kbgen serve --port 8001
     """
-    from .publish import serve as serve_site
+    from .publish import PublishError, serve as serve_site
 
-    serve_site(state.config, port=port)
+    try:
+        serve_site(state.config, port=port)
+    except PublishError as exc:
+        raise KbgenError(str(exc)) from None
 
 
 @cli.command()

@@ -101,12 +101,20 @@ class Paths(_Strict):
     mkdocs_config: str = "mkdocs.yml"
 
 
+class Site(_Strict):
+    """The published site (mkdocs.yml holds the rest)."""
+
+    url: str | None = Field(None, description="where the site is served; gives it a sitemap, canonical links and instant navigation")
+    allow_raw_html: bool = Field(False, description="publish researchers' raw HTML as written, scripts included")
+
+
 class ConfigModel(_Strict):
     paths: Paths = Paths()
     universe: Universe
     analysis: Analysis = Analysis()
     network: Network = Network()
     fetch: Fetch = Fetch()
+    site: Site = Site()
 
 
 @dataclass(frozen=True)
