@@ -135,9 +135,17 @@ def test_reader_journey(browser_page, site_url, tmp_path):
     assert problems == []
 
 
-def test_the_site_opened_from_disk(browser_page, site_dir, tmp_path):
-    """file://.../site/index.html: links land on pages (not folder listings) and search answers."""
+@pytest.fixture(scope="module", params=["", "site:\n  url: https://research.example.com/\n"],
+                ids=["no site url", "site url (instant loading)"])
+def disk_site(request, tmp_path_factory) -> Path:
+    return publish(make_project(tmp_path_factory.mktemp("disk"), request.param)).site_dir
+
+
+def test_the_site_opened_from_disk(browser_page, disk_site, tmp_path):
+    """file://.../site/index.html: links land on pages (not folder listings) and search answers,
+    also with instant loading on (it falls back to ordinary page loads from disk)."""
     page, problems = browser_page
+    site_dir = disk_site
     expect = playwright_api.expect
     home = (site_dir / "index.html").as_uri()
 
