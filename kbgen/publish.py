@@ -7,6 +7,7 @@ resulting `PublishError` lists them so the user sees which note and which link t
 """
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import time
@@ -62,7 +63,7 @@ def load_site_config(config: Config, strict: bool = True, **overrides):
     kbgen.yml's `site:` settings applied."""
     check_site_setup(config)
     try:
-        return load_mkdocs_config(**site_overrides(config, strict), **overrides)
+        return load_mkdocs_config(**{**site_overrides(config, strict), **overrides})
     except mkdocs_exceptions.ConfigurationError as error:
         raise PublishError(f"{config.mkdocs_config}: {error}") from error
 
@@ -172,5 +173,7 @@ def serve(config: Config, port: int = 8000, open_in_browser: bool = False) -> No
     except mkdocs_exceptions.MkDocsException as error:
         raise PublishError(f"serving the site failed: {error}") from error
     except OSError as error:
-        raise PublishError(f"cannot serve on 127.0.0.1:{port}: {error.strerror or error}; "
-                           "choose another port with --port") from error
+        if error.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL):
+            raise PublishError(_failure_message(error, [])) from error
+        raise PublishError(f"cannot serve on 127.0.0.1:{port}: {error.strerror}; "
+                           "stop what uses it or choose another port with --port") from error
