@@ -116,6 +116,13 @@ class Paths(_Strict):
     mkdocs_config: str = "mkdocs.yml"
 
 
+class Site(_Strict):
+    """The published site (mkdocs.yml holds the rest)."""
+
+    url: str | None = Field(None, description="where the site is served; gives it a sitemap, canonical links and instant navigation")
+    allow_raw_html: bool = Field(False, description="publish researchers' raw HTML as written, scripts included")
+
+
 class ConfigModel(_Strict):
     paths: Paths = Paths()
     universe: Universe
@@ -123,6 +130,7 @@ class ConfigModel(_Strict):
     network: Network = Network()
     fetch: Fetch = Fetch()
     import_: Import = Field(Import(), alias="import")
+    site: Site = Site()
 
 
 @dataclass(frozen=True)

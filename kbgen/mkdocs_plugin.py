@@ -10,15 +10,22 @@ what it gets wrong (DESIGN.md section 6) into reference-style links the bridge l
 - relative markdown links such as `[x](../Stocks/Apple.md)`, which the bridge reports as errors.
 
 It also orders the navigation (Home, latest day, Concepts, Sectors, Groups, Stocks, Theses,
-Catalysts, Daily newest first), makes Home the site's front page, adds a generated tags index,
-appends a "Linked from" section computed from the vault's link graph, and logs a warning (fatal
-under `--strict`) for every wikilink that matches no note and every `[[` left in a page's HTML.
-Code blocks and inline code are never touched.
+Catalysts, Daily newest first), makes Home the site's front page without a sidebar, adds a tags
+index grouped by prefix, an Atom feed of daily and concept notes, appends a "Linked from" section
+computed from the vault's link graph, sanitizes researchers' raw HTML the way Obsidian does, lets
+search work from a site opened from disk, and logs a warning (fatal under `--strict`) for every
+wikilink that matches no note and every `[[` left in a page's HTML. Code blocks and inline code
+are never touched.
+
+Everything site-wide (navigation, backlinks, tags, feed) is computed from every note on every
+build, so a dirty rebuild of `kbgen serve` that renders only the edited note keeps them whole.
 """
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import html
+import json
 import logging
 import os
 import posixpath
@@ -29,7 +36,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 
+import nh3
 import yaml
+from feedgen.feed import FeedGenerator
 from markdown.extensions.toc import slugify_unicode
 from mkdocs.config import base
 from mkdocs.config import config_options as co
@@ -50,8 +59,14 @@ SECTION_ORDER = ("Concepts", "Sectors", "Groups", "Stocks", "Theses", "Catalysts
 DAILY_FOLDER = "Daily"
 NEWEST_FIRST = (DAILY_FOLDER, "Concepts")  # dated notes: the latest on top
 HOME_NOTE = "Home.md"
+HOME_TYPE = "home"  # frontmatter `type` of the front page, shown without the navigation sidebar
 TAGS_PAGE = "tags.md"
+FEED = "feed.xml"
+FEED_TYPES = ("daily", "concept")  # frontmatter `type`s of the notes a reader follows day by day
+FEED_ENTRIES = 50
 STYLESHEET = "assets/kbgen.css"
+FILE_WORKER_SHIM = "assets/javascripts/kbgen-file-worker.js"
+SEARCH_WORKER = "assets/javascripts/workers/search.*.min.js"
 # Wider content and tighter cells: the sector board has 9 columns, returns tables 8; with
 # Material's defaults (61rem grid, 1.25em cell padding) their last columns scroll out of view.
 CSS = """\
@@ -296,6 +311,8 @@ class Note:
     title: str
     links: frozenset[str]
     date: str = ""  # frontmatter `date` (ISO), orders Concepts newest first
+    kind: str = ""  # frontmatter `type` (daily, concept, stock, home...)
+    tags: tuple[str, ...] = ()
 
     @property
     def is_daily(self) -> bool:
@@ -423,17 +440,164 @@ def linked_from_html(links: list[tuple[str, str]]) -> str:
             f'<p>{" · ".join(anchors)}</p>\n</details>\n')
 
 
+# --- researchers' raw HTML ---------------------------------------------------------------------
+
+# What Obsidian's reading view keeps of raw HTML, plus the markup Markdown and Material put in page
+# content (admonitions, task lists, permalinks, table alignment). Everything else is dropped:
+# <script>, <iframe>, <style>, <object>, event handlers (`onclick`...) and `javascript:` URLs.
+SAFE_TAGS = nh3.ALLOWED_TAGS | {"input", "label", "source", "video", "audio", "picture"}
+SAFE_ATTRIBUTES = {
+    **{tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()},
+    "*": {"class", "id", "title", "style", "lang", "dir", "align", "width", "height"},
+    "a": {"href", "hreflang", "name"},
+    "details": {"open"},
+    "input": {"type", "checked", "disabled"},
+    "img": {"src", "alt", "loading", "srcset"},
+    "source": {"src", "srcset", "type", "media"},
+    "video": {"src", "controls", "poster"},
+    "audio": {"src", "controls"},
+}
+SANITIZER = nh3.Cleaner(
+    tags=SAFE_TAGS,
+    clean_content_tags={"script", "style"},
+    attributes=SAFE_ATTRIBUTES,
+    generic_attribute_prefixes={"data-"},
+    link_rel=None,  # links stay as written; kbgen's own links are relative
+)
+
+
+def sanitize_html(page_html: str) -> str:
+    return SANITIZER.clean(page_html)
+
+
+# --- tags -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TagLink:
+    """A tag chip as Material's `partials/tags.html` renders it."""
+
+    name: str
+    url: str
+    hidden: bool = False
+
+
+def note_tags(meta: dict) -> tuple[str, ...]:
+    """Frontmatter `tags` as Obsidian reads them: a list or one string, `#` optional."""
+    raw = meta.get("tags") or ()
+    values = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else ()
+    return tuple(dict.fromkeys(str(v).strip().lstrip("#") for v in values if str(v).strip().lstrip("#")))
+
+
+def tag_anchor(tag: str) -> str:
+    """`sector/energy` -> `tag:sector-energy` (Material's form of a tag's anchor)."""
+    return "tag:" + DEFAULT_SLUGIFY(tag.replace("/", " "))
+
+
+def tag_groups(notes: Iterable[Note]) -> dict[str, dict[str, list[Note]]]:
+    """Tags by their first part (`sector/energy` in `sector`); tags with no part shared by another
+    tag (`stock`, `daily`) go to "Other". Each tag's notes are sorted by title."""
+    by_tag: dict[str, list[Note]] = defaultdict(list)
+    for note in notes:
+        for tag in note.tags:
+            by_tag[tag].append(note)
+    prefixes = {tag.split("/", 1)[0] for tag in by_tag if "/" in tag}
+    groups: dict[str, dict[str, list[Note]]] = defaultdict(dict)
+    for tag in sorted(by_tag, key=str.lower):
+        prefix = tag.split("/", 1)[0]
+        group = prefix if prefix in prefixes else "Other"
+        groups[group][tag] = sorted(by_tag[tag], key=lambda n: (n.nav_title.lower(), n.uri))
+    return dict(sorted(groups.items(), key=lambda kv: (kv[0] == "Other", kv[0].lower())))
+
+
+def tags_markdown(notes: Iterable[Note]) -> str:
+    """The tags index: one section per group with each tag's count; a tag opens to its notes."""
+    groups = tag_groups(notes)
+    lines = ["# Tags", "", "Tags are grouped by their first part; open a tag to list its notes.", ""]
+    for group, tags in groups.items():
+        count = len({n.uri for members in tags.values() for n in members})
+        lines += [f"## {html_text(group)}", "", f"{len(tags)} tag(s) on {count} note(s).", ""]
+        for tag, members in tags.items():
+            links = "\n".join(
+                f"- [{_escape_label(html_text(n.nav_title))}]({relative_url(n.uri, TAGS_PAGE)})" for n in members
+            )
+            lines += [f'<details id="{html.escape(tag_anchor(tag))}" markdown="1">',
+                      f"<summary>{html_text(tag)} ({len(members)})</summary>", "", links, "", "</details>", ""]
+    return "\n".join(lines)
+
+
+# --- the feed ---------------------------------------------------------------------------------
+
+def feed_notes(notes: Iterable[Note]) -> list[Note]:
+    """Daily and concept notes, newest first (those without a date last)."""
+    chosen = [n for n in notes if n.kind in FEED_TYPES and n.date]
+    return sorted(chosen, key=lambda n: (n.date, n.uri), reverse=True)[:FEED_ENTRIES]
+
+
+def atom_feed(site_name: str, site_url: str, entries: list[tuple[Note, str]]) -> bytes:
+    """An Atom feed of (note, page URL relative to the site root). Without a site_url the links stay
+    relative to the feed, which readers resolve against the feed's own address."""
+    base = site_url or ""
+    feed = FeedGenerator()
+    feed.id(urllib.parse.urljoin(base, FEED) if base else f"urn:kbgen:{urllib.parse.quote(site_name)}")
+    feed.title(site_name)
+    feed.generator("kbgen")
+    feed.link(href=urllib.parse.urljoin(base, FEED), rel="self")
+    feed.link(href=base or "./", rel="alternate")
+    for note, url in reversed(entries):  # feedgen puts the entry added last first
+        entry = feed.add_entry()
+        link = urllib.parse.urljoin(base, url)
+        entry.id(link if base else f"urn:kbgen:{urllib.parse.quote(note.uri)}")
+        entry.title(note.nav_title if note.nav_title == note.title else f"{note.nav_title}: {note.title}")
+        entry.link(href=link)
+        entry.updated(_note_time(note))
+    # the newest note's date, not the clock: publishing the same vault twice writes the same feed
+    feed.updated(_note_time(entries[0][0]) if entries else dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc))
+    return feed.atom_str(pretty=True)
+
+
+def _note_time(note: Note) -> dt.datetime:
+    return dt.datetime.combine(dt.date.fromisoformat(note.date[:10]), dt.time(), dt.timezone.utc)
+
+
+def feed_link_html(href: str, title: str) -> str:
+    return f'<link rel="alternate" type="application/atom+xml" title="{html.escape(title)}" href="{html.escape(href)}">'
+
+
+# --- search from a site opened from disk ------------------------------------------------------
+
+def file_worker_shim(worker_source: str) -> str:
+    """A script for file:// pages: browsers refuse to start a Web Worker from a file, and Material's
+    search runs in one. Material's offline plugin points at a shim on a CDN for this; the site must
+    not request an outside host, so the worker is started from an in-page copy of its script."""
+    return (
+        "// kbgen: lets Material's search worker start when the site is opened from disk.\n"
+        "(function () {\n"
+        '  if (location.protocol !== "file:") return;\n'
+        f"  var source = {json.dumps(worker_source)};\n"
+        "  var NativeWorker = window.Worker;\n"
+        "  window.Worker = function (url, options) {\n"
+        '    if (String(url).indexOf("/workers/search.") < 0) return new NativeWorker(url, options);\n'
+        '    return new NativeWorker(URL.createObjectURL(new Blob([source], {type: "text/javascript"})), options);\n'
+        "  };\n"
+        "})();\n"
+    )
+
+
 # --- the plugin -------------------------------------------------------------------------------
 
 class KbgenPluginConfig(base.Config):
     home = co.Type(str, default=HOME_NOTE)
     tags_page = co.Type(bool, default=True)
     backlinks = co.Type(bool, default=True)
+    feed = co.Type(bool, default=True)
+    # kbgen.yml `site.allow_raw_html`, which kbgen passes as `extra.kbgen.allow_raw_html`, wins.
+    allow_raw_html = co.Type(bool, default=False)
 
 
 class KbgenPlugin(BasePlugin[KbgenPluginConfig]):
     """See the module docstring; state is rebuilt on every build (serve rebuilds included)."""
 
+    @event_priority(-100)  # after Material's offline plugin, whose CDN shim it replaces
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         toc = config.mdx_configs.get("toc", {})
         self.slugify = partial(toc.get("slugify", slugify_unicode), separator=toc.get("separator", "-"))
@@ -442,9 +606,24 @@ class KbgenPlugin(BasePlugin[KbgenPluginConfig]):
         self.linked_from: dict[str, list[Note]] = {}
         self.problems: list[str] = []
         self.pages_rendered = 0
+        settings = config.extra.get("kbgen") or {}
+        self.allow_raw_html = bool(settings.get("allow_raw_html", self.config.allow_raw_html))
         if STYLESHEET not in config.extra_css:
             config.extra_css.append(STYLESHEET)
+        self._serve_search_from_disk(config)
+        if config.site_url and "navigation.instant" not in config.theme["features"]:
+            # Instant loading needs the sitemap, which only a server gives; from disk Material
+            # falls back to ordinary page loads.
+            config.theme["features"].append("navigation.instant")
         return config
+
+    def _serve_search_from_disk(self, config: MkDocsConfig) -> None:
+        """Swap the offline plugin's CDN polyfill for kbgen's local one (see file_worker_shim)."""
+        polyfills = [p for p in config.extra.get("polyfills", []) if "iframe-worker" not in p]
+        offline = config.plugins.get("material/offline") or config.plugins.get("offline")
+        if offline is not None and offline.config.enabled and FILE_WORKER_SHIM not in polyfills:
+            polyfills.append(FILE_WORKER_SHIM)
+        config.extra["polyfills"] = polyfills
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         pages = [f for f in files.documentation_pages() if f.abs_src_path]
@@ -452,7 +631,7 @@ class KbgenPlugin(BasePlugin[KbgenPluginConfig]):
         self.notes = {f.src_uri: self._read_note(f) for f in pages if not f.inclusion.is_excluded()}
         self.linked_from = backlinks(self.notes.values()) if self.config.backlinks else {}
         self.files = files
-        self._make_home_the_front_page(files)
+        self._make_home_the_front_page(files, config)
         if STYLESHEET not in files.src_uris:
             files.append(File.generated(config, STYLESHEET, content=CSS))
         extra = []
@@ -468,18 +647,22 @@ class KbgenPlugin(BasePlugin[KbgenPluginConfig]):
         title = note_title(meta, body, file.name)
         date = meta.get("date")
         return Note(file.src_uri, title, frozenset(outgoing_links(body, file.src_uri, self.index)),
-                    date.isoformat() if hasattr(date, "isoformat") else str(date or ""))
+                    date.isoformat() if hasattr(date, "isoformat") else str(date or ""),
+                    str(meta.get("type") or ""), note_tags(meta))
 
-    def _make_home_the_front_page(self, files: Files) -> None:
+    def _make_home_the_front_page(self, files: Files, config: MkDocsConfig) -> None:
         home = files.get_file_from_path(self.config.home)
         if home is None or files.get_file_from_path("index.md") or files.get_file_from_path("README.md"):
             return
         home.dest_uri = "index.html"
         for cached in ("url", "abs_dest_path"):
             home.__dict__.pop(cached, None)
+        # MkDocs knows no homepage unless it is named index.md, so Material's logo would link to
+        # ".", a directory listing when the site is opened from disk.
+        config.extra.setdefault("homepage", "index.html")
 
     def _tags_page(self, config: MkDocsConfig) -> File:
-        page = File.generated(config, TAGS_PAGE, content="# Tags\n\n<!-- material/tags -->\n")
+        page = File.generated(config, TAGS_PAGE, content=tags_markdown(self.notes.values()))
         # obsidian-bridge needs a path on disk for every page it sees; this one is never read.
         page.abs_src_path = os.path.join(config.docs_dir, TAGS_PAGE)
         return page
@@ -504,13 +687,21 @@ class KbgenPlugin(BasePlugin[KbgenPluginConfig]):
         uri = page.file.src_uri
         if isinstance(page.meta.get("title"), str):
             page.meta["title"] = html_text(page.meta["title"])
+        if page.meta.get("type") == HOME_TYPE:
+            # a site setting, kept out of the note: the front page's tab has no other page to list
+            hide = page.meta.get("hide")
+            page.meta["hide"] = [*(hide if isinstance(hide, list) else []), "navigation"]
         result = rewrite_markdown(markdown, uri, self.index, self.slugify)
         for link in result.unresolved:
             self._problem(f"{uri}: {link} matches no note or file in the vault; create it or correct the link")
         return result.markdown
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
-        """Append "Linked from" to the page's article."""
+        """Append "Linked from" to the page's article and link the feed from its head."""
+        if self.config.feed:
+            head = output.find("</head>")
+            link = feed_link_html(get_relative_url(FEED, page.url), f"{config.site_name}: daily and concept notes")
+            output = output[:head] + link + output[head:] if head >= 0 else output
         sources = self.linked_from.get(page.file.src_uri)
         end = output.find("</article>")
         if not sources or end < 0:
@@ -518,11 +709,43 @@ class KbgenPlugin(BasePlugin[KbgenPluginConfig]):
         links = [(s.nav_title, get_relative_url(self.files.get_file_from_path(s.uri).url, page.url)) for s in sources]
         return output[:end] + linked_from_html(links) + output[end:]
 
+    @event_priority(100)  # before Material's tags plugin, which keeps tags already set
+    def on_page_context(self, context, *, page: Page, config: MkDocsConfig, nav: Navigation):
+        """Tag chips that open the tag in kbgen's tags index."""
+        tags_file = self.files.get_file_from_path(TAGS_PAGE) if self.config.tags_page else None
+        note = self.notes.get(page.file.src_uri)
+        if tags_file is not None and note is not None and note.tags:
+            context["tags"] = [TagLink(tag, f"{tags_file.url}#{tag_anchor(tag)}") for tag in note.tags]
+        return context
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.config.feed:
+            self._write_feed(config)
+        if FILE_WORKER_SHIM in config.extra.get("polyfills", []):
+            self._write_file_worker_shim(config)
+
+    def _write_feed(self, config: MkDocsConfig) -> None:
+        entries = [(n, self.files.get_file_from_path(n.uri).url) for n in feed_notes(self.notes.values())]
+        with open(os.path.join(config.site_dir, FEED), "wb") as handle:
+            handle.write(atom_feed(config.site_name, config.site_url or "", entries))
+
+    def _write_file_worker_shim(self, config: MkDocsConfig) -> None:
+        workers = glob.glob(os.path.join(config.site_dir, SEARCH_WORKER))
+        if not workers:
+            return
+        with open(workers[0], encoding="utf-8") as handle:
+            shim = file_worker_shim(handle.read())
+        path = os.path.join(config.site_dir, FILE_WORKER_SHIM)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(shim)
+
     def on_page_content(self, html_content: str, *, page: Page, **kwargs) -> str:
+        """Check for leftover wikilinks and sanitize the note's HTML (not the theme's, which wraps
+        it later)."""
         self.pages_rendered += 1
         for leftover in leftover_wikilinks(html_content):
             self._problem(f"{page.file.src_uri}: unconverted wikilink {leftover} in the published page")
-        return html_content
+        return html_content if self.allow_raw_html else sanitize_html(html_content)
 
     def _problem(self, message: str) -> None:
         self.problems.append(message)

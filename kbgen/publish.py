@@ -7,11 +7,14 @@ resulting `PublishError` lists them so the user sees which note and which link t
 """
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import yaml
 
 from .config import Config
 from .errors import KbgenError
@@ -23,6 +26,7 @@ from mkdocs import exceptions as mkdocs_exceptions  # noqa: E402  (after the env
 from mkdocs.commands import build as mkdocs_build  # noqa: E402
 from mkdocs.commands import serve as mkdocs_serve  # noqa: E402
 from mkdocs.config import load_config as load_mkdocs_config  # noqa: E402
+from mkdocs.utils.yaml import yaml_load  # noqa: E402
 
 DIRTY_NOTICE = "A 'dirty' build is being performed"
 
@@ -56,7 +60,17 @@ def _drop_dirty_notice(record: logging.LogRecord) -> bool:
 
 
 def load_site_config(config: Config, strict: bool = True, **overrides):
-    """The MkDocs configuration of the project, with `docs_dir` pointed at kbgen's vault."""
+    """The MkDocs configuration of the project, with `docs_dir` pointed at kbgen's vault and
+    kbgen.yml's `site:` settings applied."""
+    check_site_setup(config)
+    try:
+        return load_mkdocs_config(**{**site_overrides(config, strict), **overrides})
+    except mkdocs_exceptions.ConfigurationError as error:
+        raise PublishError(f"{config.mkdocs_config}: {error}") from error
+
+
+def check_site_setup(config: Config) -> None:
+    """Fail with kbgen's message, naming the missing file, before MkDocs raises its own."""
     if not config.mkdocs_config.is_file():
         raise PublishError(
             f"the site configuration {config.mkdocs_config} does not exist; "
@@ -64,12 +78,31 @@ def load_site_config(config: Config, strict: bool = True, **overrides):
         )
     if not config.vault_dir.is_dir():
         raise PublishError(f"the vault {config.vault_dir} does not exist; run `kbgen build` first")
+
+
+def site_overrides(config: Config, strict: bool) -> dict:
+    """Options that replace the ones in mkdocs.yml. The kbgen plugin gets its kbgen.yml settings
+    through `extra.kbgen`, which MkDocs passes along on every rebuild of `serve` too."""
+    site = config.model.site
+    overrides = {
+        "config_file": str(config.mkdocs_config),
+        "docs_dir": str(config.vault_dir),
+        "strict": strict,
+        "extra": {**_mkdocs_extra(config), "kbgen": {"allow_raw_html": site.allow_raw_html}},
+    }
+    if site.url:
+        overrides["site_url"] = site.url
+    return overrides
+
+
+def _mkdocs_extra(config: Config) -> dict:
+    """mkdocs.yml's own `extra:` section, which the override above must keep."""
     try:
-        return load_mkdocs_config(
-            config_file=str(config.mkdocs_config), docs_dir=str(config.vault_dir), strict=strict, **overrides
-        )
-    except mkdocs_exceptions.ConfigurationError as error:
+        with config.mkdocs_config.open(encoding="utf-8") as handle:
+            extra = (yaml_load(handle) or {}).get("extra") or {}
+    except (OSError, yaml.YAMLError, mkdocs_exceptions.ConfigurationError) as error:
         raise PublishError(f"{config.mkdocs_config}: {error}") from error
+    return dict(extra) if isinstance(extra, dict) else {}
 
 
 def publish(config: Config, strict: bool = True, dirty: bool = False) -> PublishReport:
@@ -100,19 +133,37 @@ def publish(config: Config, strict: bool = True, dirty: bool = False) -> Publish
 
 
 def _failure_message(error: Exception, warnings: list[str]) -> str:
+    """Only warnings name notes to fix; a failure with none (a theme, a plugin, the disk) is
+    reported as what it is instead of as a problem in the vault."""
+    if isinstance(error, OSError):
+        return f"publishing the site failed: {error}; check that the site folder can be written and the disk has space"
     lines = [f"publishing the site failed: {error}"]
     if warnings:
-        lines.append(f"{len(warnings)} problem(s) to fix in the vault:")
+        lines.append(f"{len(warnings)} problem(s) to fix:")
         lines += [f"  - {message}" for message in warnings]
     return "\n".join(lines)
 
 
-def serve(config: Config, dev_addr: str = "127.0.0.1:8000", open_in_browser: bool = False) -> None:
-    """Live preview: serve the site and rebuild it whenever a note changes (Ctrl+C stops)."""
-    load_site_config(config, strict=False)  # fail early, with kbgen's message, on a bad setup
-    mkdocs_serve.serve(
-        config_file=str(config.mkdocs_config),
-        docs_dir=str(config.vault_dir),
-        dev_addr=dev_addr,
-        open_in_browser=open_in_browser,
-    )
+def serve(config: Config, port: int = 8000, open_in_browser: bool = False) -> None:
+    """Live preview on 127.0.0.1:`port`: the site is rebuilt whenever a note changes (Ctrl+C stops).
+
+    Rebuilds are dirty: only the notes changed since the last build are rendered again, which keeps
+    an edit to one note at about a second on a vault of hundreds; the kbgen plugin still reads every
+    note, so navigation, tags, feeds and backlinks *to* the edited note stay complete (pages that
+    the edited note newly links to get their "Linked from" on the next full build).
+    """
+    check_site_setup(config)
+    overrides = site_overrides(config, strict=False)
+    try:
+        mkdocs_serve.serve(
+            build_type="dirty", dev_addr=f"127.0.0.1:{port}", open_in_browser=open_in_browser, **overrides
+        )
+    except mkdocs_exceptions.ConfigurationError as error:
+        raise PublishError(f"{config.mkdocs_config}: {error}") from error
+    except mkdocs_exceptions.MkDocsException as error:
+        raise PublishError(f"serving the site failed: {error}") from error
+    except OSError as error:
+        if error.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL):
+            raise PublishError(_failure_message(error, [])) from error
+        raise PublishError(f"cannot serve on 127.0.0.1:{port}: {error.strerror}; "
+                           "stop what uses it or choose another port with --port") from error

@@ -1,4 +1,5 @@
-"""Drives the published fixture site in headless Chromium: navigation, search, dark mode, offline."""
+"""Drives the published fixture site in headless Chromium, served and opened from disk:
+navigation, search, dark mode, and no request to an outside host."""
 from __future__ import annotations
 
 import functools
@@ -32,9 +33,13 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def site_url(tmp_path_factory):
-    report = publish(make_project(tmp_path_factory.mktemp("browser")))
-    handler = functools.partial(_QuietHandler, directory=str(report.site_dir))
+def site_dir(tmp_path_factory) -> Path:
+    return publish(make_project(tmp_path_factory.mktemp("browser"))).site_dir
+
+
+@pytest.fixture(scope="module")
+def site_url(site_dir):
+    handler = functools.partial(_QuietHandler, directory=str(site_dir))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -43,8 +48,18 @@ def site_url(tmp_path_factory):
     server.server_close()
 
 
+def is_local(url: str) -> bool:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme in ("file", "blob", "data") or parts.hostname == "127.0.0.1"
+
+
+# Material asks for sitemap.xml on every page (for its version selector and instant loading); a
+# page opened from disk may not read another file, so Chromium logs that and Material carries on.
+FILE_SITEMAP_NOTICE = ("sitemap.xml' from origin 'null' has been blocked", "Failed to load resource: net::ERR_FAILED")
+
+
 @pytest.fixture()
-def browser_page(site_url):
+def browser_page():
     """A page that records console errors, failed requests, dialogs, and blocks any non-local request."""
     problems: list[str] = []
     with playwright_api.sync_playwright() as playwright:
@@ -53,21 +68,38 @@ def browser_page(site_url):
         page = context.new_page()
 
         def only_local(route):
-            if urllib.parse.urlsplit(route.request.url).hostname == "127.0.0.1":
+            if is_local(route.request.url):
                 route.continue_()
             else:
                 problems.append(f"request leaving the machine: {route.request.url}")
                 route.abort()
 
+        def console(message):
+            from_disk = page.url.startswith("file:") and any(n in message.text for n in FILE_SITEMAP_NOTICE)
+            if message.type == "error" and not from_disk:
+                problems.append(f"console error: {message.text}")
+
+        def failed(request):
+            if not (request.url.startswith("file:") and request.url.endswith("/sitemap.xml")):
+                problems.append(f"request failed: {request.url} {request.failure}")
+
         page.route("**/*", only_local)
-        page.on("console", lambda m: m.type == "error" and problems.append(f"console error: {m.text}"))
+        page.on("console", console)
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-        page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url} {r.failure}"))
+        page.on("requestfailed", failed)
         page.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
         page.on("dialog", lambda d: problems.append(f"dialog opened (injected script?): {d.message}") or d.dismiss())
         yield page, problems
         context.close()
         browser.close()
+
+
+def search(page, text: str):
+    box = page.locator("input.md-search__input")
+    box.click()
+    box.fill("")
+    box.press_sequentially(text)  # Material searches on key events, not on value changes
+    return page.locator(".md-search-result__item")
 
 
 def test_reader_journey(browser_page, site_url, tmp_path):
@@ -79,23 +111,18 @@ def test_reader_journey(browser_page, site_url, tmp_path):
     page.screenshot(path=tmp_path / "1-home.png", full_page=True)
 
     page.get_by_role("link", name="Latest: 2026-01-08").first.click()
-    expect(page).to_have_url(f"{site_url}Daily/2026-01-08/")
+    expect(page).to_have_url(f"{site_url}Daily/2026-01-08.html")
     expect(page.locator("article h1")).to_contain_text("Market day 2026-01-08")
     expect(page.locator("article img[src$='energy-1m.svg']")).to_have_attribute("width", "300")
     page.screenshot(path=tmp_path / "2-daily.png", full_page=True)
 
     page.locator("article table").get_by_role("link", name="AAPL").click()
-    expect(page).to_have_url(f"{site_url}Stocks/Apple/")
+    expect(page).to_have_url(f"{site_url}Stocks/Apple.html")
     expect(page.locator("#linked-from")).to_be_visible()
     page.screenshot(path=tmp_path / "3-stock.png", full_page=True)
 
-    search = page.locator("input.md-search__input")
-    search.click()
-    search.press_sequentially("Procter")  # Material searches on key events, not on value changes
-    expect(page.locator(".md-search-result__item").first).to_contain_text("Procter & Gamble")
-    search.fill("")
-    search.press_sequentially("Corp")
-    expect(page.locator(".md-search-result__item").first).to_contain_text("<script>alert(1)</script> Corp")
+    expect(search(page, "Procter").first).to_contain_text("Procter & Gamble")
+    expect(search(page, "Corp").first).to_contain_text("<script>alert(1)</script> Corp")
     page.screenshot(path=tmp_path / "4-search.png")
     page.keyboard.press("Escape")
 
@@ -105,4 +132,36 @@ def test_reader_journey(browser_page, site_url, tmp_path):
     expect(body).to_have_attribute("data-md-color-scheme", "slate")
     page.screenshot(path=tmp_path / "5-dark.png", full_page=True)
 
+    assert problems == []
+
+
+@pytest.fixture(scope="module", params=["", "site:\n  url: https://research.example.com/\n"],
+                ids=["no site url", "site url (instant loading)"])
+def disk_site(request, tmp_path_factory) -> Path:
+    return publish(make_project(tmp_path_factory.mktemp("disk"), request.param)).site_dir
+
+
+def test_the_site_opened_from_disk(browser_page, disk_site, tmp_path):
+    """file://.../site/index.html: links land on pages (not folder listings) and search answers,
+    also with instant loading on (it falls back to ordinary page loads from disk)."""
+    page, problems = browser_page
+    site_dir = disk_site
+    expect = playwright_api.expect
+    home = (site_dir / "index.html").as_uri()
+
+    page.goto(home)
+    expect(page).to_have_title("Market research home - Market research")
+    page.get_by_role("link", name="Latest: 2026-01-08").first.click()
+    expect(page).to_have_url((site_dir / "Daily/2026-01-08.html").as_uri())
+    expect(page.locator("article h1")).to_contain_text("Market day 2026-01-08")
+    page.locator("article table").get_by_role("link", name="AAPL").click()
+    expect(page.locator("article h1")).to_contain_text("Apple")
+    page.locator("a.md-logo").first.click()
+    expect(page).to_have_url(home)
+
+    results = search(page, "Procter")
+    expect(results.first).to_contain_text("Procter & Gamble")
+    page.screenshot(path=tmp_path / "search-from-disk.png")
+    results.first.locator("a").first.click()
+    expect(page.locator("article h1")).to_contain_text("Procter & Gamble")
     assert problems == []

@@ -216,3 +216,32 @@ def test_a_long_linked_from_list_is_collapsed():
     assert '<details class="note">\n<summary>30 notes link here</summary>' in section
     assert section.count('<a href="Daily/') == 30 and "<li>" not in section
     assert linked_from_html(links[:3]).count("<li>") == 3
+
+
+def test_tags_are_read_as_obsidian_reads_them():
+    from kbgen.mkdocs_plugin import note_tags
+
+    assert note_tags({"tags": ["stock", "#year/2026", "stock", " "]}) == ("stock", "year/2026")
+    assert note_tags({"tags": "daily"}) == ("daily",)
+    assert note_tags({"tags": None}) == () and note_tags({}) == ()
+
+
+def test_tags_group_by_a_shared_prefix_and_the_rest_is_other():
+    from kbgen.mkdocs_plugin import tag_anchor, tag_groups
+
+    notes = [Note("Stocks/Apple.md", "Apple", frozenset(), tags=("stock", "sector/it")),
+             Note("Sectors/IT.md", "IT", frozenset(), tags=("sector", "sector/it")),
+             Note("Daily/2026-01-08.md", "Day", frozenset(), tags=("daily",))]
+    groups = tag_groups(notes)
+    assert {group: list(tags) for group, tags in groups.items()} == {"sector": ["sector", "sector/it"], "Other": ["daily", "stock"]}
+    assert [n.title for n in groups["sector"]["sector/it"]] == ["Apple", "IT"]
+    assert tag_anchor("sector/information-technology") == "tag:sector-information-technology"
+
+
+def test_sanitizing_keeps_code_that_shows_html_as_text():
+    from kbgen.mkdocs_plugin import sanitize_html
+
+    shown = '<pre><code>&lt;script&gt;alert(1)&lt;/script&gt;</code></pre>'
+    assert sanitize_html(shown) == shown
+    assert sanitize_html('<p onmouseover="x()">Hi<script>x()</script></p>') == "<p>Hi</p>"
+    assert sanitize_html('<a href="JaVaScRiPt:x()">link</a>') == "<a>link</a>"

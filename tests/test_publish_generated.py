@@ -52,18 +52,18 @@ def test_every_internal_link_and_anchor_resolves(site):
 
 
 def test_the_winners_table_links_to_stock_pages(site):
-    daily = (site / "Daily" / "2026-01-30" / "index.html").read_text()
+    daily = (site / "Daily" / "2026-01-30.html").read_text()
     winners = daily[daily.index('id="winners"'):daily.index('id="losers"')]
-    stocks = re.findall(r'<td><a href="\.\./\.\./Stocks/([^"/]+)/">', winners)
+    stocks = re.findall(r'<td><a href="\.\./Stocks/([^"/]+)\.html">', winners)
     assert len(stocks) == 5
     for name in stocks:
-        assert (site / "Stocks" / urllib.parse.unquote(name) / "index.html").is_file()
+        assert (site / "Stocks" / f"{urllib.parse.unquote(name)}.html").is_file()
 
 
 def test_a_hostile_company_name_is_shown_as_text(site):
     # its note has a safe file name; links to it show the name as written, escaped
-    assert (site / "Stocks" / "scriptalert(1)script & Co Inc" / "index.html").is_file()
-    sector = (site / "Sectors" / "Information Technology" / "index.html").read_text()
+    assert (site / "Stocks" / "scriptalert(1)script & Co Inc.html").is_file()
+    sector = (site / "Sectors" / "Information Technology.html").read_text()
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; ((Co)) | Inc</a>" in sector
     for page in pages(site):
         text = page.read_text()

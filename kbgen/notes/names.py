@@ -4,7 +4,7 @@ A note's name is its file name without `.md`, and a wikilink names exactly that,
 safe both as a file name (Obsidian forbids `* " \\ / < > : | ?`) and inside a link (`# ^ [ ] |`
 would end or redirect it; `$` would start LaTeX in Obsidian; a backtick pair would make a code span
 of the link). A name also fits the 255-byte file-name limit of common file systems with its `.md`
-suffix. Names are made safe once, here; everything displayed is escaped by the template filters, so
+suffix in the vault and its `.html` suffix on the site. Names are made safe once, here; everything displayed is escaped by the template filters, so
 no data string can open a link, a tag, a heading, a code span or an HTML element.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import hashlib
 import re
 
 _UNSAFE_IN_NAME = re.compile(r'[*"\\/<>:|?#^\[\]$`\x00-\x1f]')
-NAME_BYTES = 255 - len(".md")  # ext4, APFS, NTFS and most others cap a file name at 255 bytes
+NAME_BYTES = 255 - len(".html")  # ext4, APFS, NTFS and most others cap a file name at 255 bytes; the site adds .html
 _DIGEST_CHARS = 8
 _SPACES = re.compile(r"\s+")
 
