@@ -37,15 +37,24 @@ def init_project(target: Path, force: bool = False) -> InitReport:
         if (target / name).resolve() != starter_path(name).resolve():  # init inside the kbgen checkout itself
             shutil.copyfile(starter_path(name), target / name)
         report.created.append(target / name)
-    for name in STARTER_DIRS:
-        for source in sorted(starter_path(name).rglob("*")):
-            if not source.is_file():
-                continue
-            destination = target / name / source.relative_to(starter_path(name))
-            if destination.exists():
-                report.kept.append(destination)
-                continue
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, destination)
-            report.created.append(destination)
+    starter = copy_starter_vault(target / STARTER_VAULT)
+    report.created += starter.created
+    report.kept += starter.kept
+    return report
+
+
+def copy_starter_vault(vault_dir: Path) -> InitReport:
+    """Copy the starter vault's files that `vault_dir` lacks; a file already there is kept."""
+    report = InitReport()
+    source_dir = starter_path(STARTER_VAULT)
+    for source in sorted(source_dir.rglob("*")):
+        if not source.is_file():
+            continue
+        destination = vault_dir / source.relative_to(source_dir)
+        if destination.exists():
+            report.kept.append(destination)
+            continue
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, destination)
+        report.created.append(destination)
     return report

@@ -13,7 +13,7 @@ from pathlib import Path
 from .config import Config, load_config
 from .pipeline import BuildReport, build, daily_dates_in_vault, load_market
 from .exchange import Staleness, staleness
-from .project import init_project
+from .project import copy_starter_vault, init_project
 from .record import read_record, record_publish, site_is_current, start_publish, vault_fingerprint
 from .store import Store
 from .vault_writer import VaultLock
@@ -155,6 +155,7 @@ def run_demo(directory: Path, seed: int = 7, publish: bool = True, build_progres
     if not config_path.exists():
         init_project(directory)
     config = load_config(config_path)
+    copy_starter_vault(config.vault_dir)   # an existing project (this repository's own) gets the example notes too
     end = _last_weekday(dt.date.today())
     frame = simulate_market(config.securities, end=end, seed=seed)
     with Store(config.store_path) as store:
