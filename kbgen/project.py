@@ -5,13 +5,13 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .resources import starter_path
 from .errors import UsageError
+from .resources import starter_path
 
 # What a new project gets: the commented config, the site config, the researchers' example notes,
 # table views of the generated notes (Bases) and Obsidian settings.
 STARTER_FILES = ("kbgen.yml", "mkdocs.yml")
-STARTER_DIRS = ("vault/Theses", "vault/Catalysts", "vault/Bases", "vault/.obsidian")
+STARTER_VAULT = "vault"   # its files: Theses/, Catalysts/, Bases/, .obsidian/
 
 
 class InitError(UsageError):

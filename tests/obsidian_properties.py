@@ -5,7 +5,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-TYPES_FILE = Path(__file__).resolve().parents[1] / "vault" / ".obsidian" / "types.json"
+TYPES_FILE = Path(__file__).resolve().parents[1] / "kbgen" / "_starter" / "vault" / ".obsidian" / "types.json"
 LISTS = {"multitext", "tags", "aliases"}
 
 

@@ -18,6 +18,7 @@ import yaml
 from kbgen.notes import build_notes
 from kbgen.notes.names import NameBook, safe_name
 from kbgen.render import Renderer
+from kbgen.resources import starter_path
 from notes_fixtures import AS_OF, SESSIONS, make_config, make_context, make_day
 from obsidian_properties import declared_types, property_problems
 
@@ -211,7 +212,7 @@ def base_properties(base) -> set[str]:
     return {n.removeprefix("note.") for n in names if not n.startswith(("file.", "formula."))}
 
 
-@pytest.mark.parametrize("base_file", sorted((Path(__file__).parents[1] / "vault" / "Bases").glob("*.base")))
+@pytest.mark.parametrize("base_file", sorted(starter_path("vault/Bases").glob("*.base")))
 def test_starter_bases_use_documented_keys_and_properties_the_notes_have(base_file):
     base = yaml.safe_load(base_file.read_text(encoding="utf-8"))
     assert set(base) <= BASE_KEYS and all(set(view) <= VIEW_KEYS and view["type"] == "table" for view in base["views"])
