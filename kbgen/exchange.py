@@ -64,3 +64,21 @@ def staleness(latest: dt.date, at: dt.datetime | None = None) -> Staleness | Non
     if not due:
         return None
     return Staleness(latest, len(due), due[0], due[-1])
+
+
+def sessions_ending(end: dt.date, count: int) -> list[dt.date]:
+    """The exchange's last `count` sessions up to `end` (a weekend or holiday: the session before)."""
+    calendar = _calendar()
+    last = calendar.date_to_session(pd.Timestamp(end), direction="previous")
+    position = calendar.sessions.get_loc(last)
+    return [s.date() for s in calendar.sessions[max(0, position - count + 1): position + 1]]
+
+
+def last_session_due(at: dt.datetime | None = None) -> dt.date:
+    """The latest session whose data is available at `at` (default: now)."""
+    at = at or now()
+    calendar = _calendar()
+    for session in reversed(calendar.sessions_in_range(calendar.first_session, pd.Timestamp(at.date()))):
+        if calendar.session_close(session).to_pydatetime() + DATA_DELAY <= at:
+            return session.date()
+    raise ValueError(f"no session of {EXCHANGE} before {at}")

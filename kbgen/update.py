@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .config import Config, load_config
 from .pipeline import BuildReport, build, daily_dates_in_vault, load_market
-from .exchange import Staleness, staleness
+from .exchange import Staleness, last_session_due, staleness
 from .project import copy_starter_vault, init_project
 from .record import read_record, record_publish, site_is_current, start_publish, vault_fingerprint
 from .store import Store
@@ -156,7 +156,7 @@ def run_demo(directory: Path, seed: int = 7, publish: bool = True, build_progres
         init_project(directory)
     config = load_config(config_path)
     copy_starter_vault(config.vault_dir)   # an existing project (this repository's own) gets the example notes too
-    end = _last_weekday(dt.date.today())
+    end = last_session_due()
     frame = simulate_market(config.securities, end=end, seed=seed)
     with Store(config.store_path) as store:
         store.upsert(frame, source=DEMO_SOURCE)
@@ -167,9 +167,3 @@ def run_demo(directory: Path, seed: int = 7, publish: bool = True, build_progres
     if publish:
         _publish(config, report)
     return config, built, report
-
-
-def _last_weekday(today: dt.date) -> dt.date:
-    while today.weekday() >= 5:
-        today -= dt.timedelta(days=1)
-    return today

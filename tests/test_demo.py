@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from kbgen.config import GICS_SECTORS, Security
-from kbgen.sources.demo import Rotation, simulate, simulate_market, trading_sessions, us_market_holidays
+from kbgen.exchange import sessions_ending
+from kbgen.sources.demo import Rotation, simulate, simulate_market
 
 END = dt.date(2026, 1, 30)
 SESSIONS = 300
@@ -75,16 +76,13 @@ def test_every_security_has_every_session_and_no_market_holiday(market):
         assert pd.Timestamp(holiday) not in set(days)
 
 
-def test_holiday_rules():
-    assert us_market_holidays(2025) == {
-        dt.date(2025, 1, 1), dt.date(2025, 1, 20), dt.date(2025, 2, 17), dt.date(2025, 4, 18),
-        dt.date(2025, 5, 26), dt.date(2025, 6, 19), dt.date(2025, 7, 4), dt.date(2025, 9, 1),
-        dt.date(2025, 11, 27), dt.date(2025, 12, 25),
-    }
-    year_2022 = us_market_holidays(2022)   # New Year on a Saturday: no make-up day; weekend dates move
-    assert dt.date(2021, 12, 31) not in year_2022 and dt.date(2022, 1, 1) not in year_2022
-    assert {dt.date(2022, 6, 20), dt.date(2022, 12, 26), dt.date(2022, 4, 15)} <= year_2022
-    assert trading_sessions(dt.date(2026, 1, 4), 2) == [dt.date(2025, 12, 31), dt.date(2026, 1, 2)]
+def test_the_demo_follows_the_exchange_calendar():
+    days = set(sessions_ending(dt.date(2025, 12, 31), 260))
+    for holiday in ("2025-01-01", "2025-01-20", "2025-02-17", "2025-04-18", "2025-05-26", "2025-06-19",
+                    "2025-07-04", "2025-09-01", "2025-11-27", "2025-12-25"):
+        assert dt.date.fromisoformat(holiday) not in days
+    assert dt.date(2025, 1, 9) not in days   # closed for the national day of mourning for President Carter
+    assert sessions_ending(dt.date(2026, 1, 4), 2) == [dt.date(2025, 12, 31), dt.date(2026, 1, 2)]
 
 
 def test_ohlc_is_consistent_and_positive(market):
@@ -145,7 +143,7 @@ def test_the_rotation_moves_money_by_the_scripted_size_and_nothing_before(market
 def test_rotation_can_be_moved_and_resized():
     custom = Rotation(start_offset=40, length=20, size=0.3, prior_lead=0.0)
     market = simulate(_universe(), END, sessions=150, seed=11, rotation=custom)
-    days = trading_sessions(END, 150)
+    days = sessions_ending(END, 150)
     assert market.script.rotation_start == days[-40] and market.script.rotation_end == days[-21]
     with pytest.raises(ValueError, match="rotation=False"):
         simulate(_universe(), END, sessions=30, rotation=custom)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import GICS_SECTORS, Security
+from ..exchange import sessions_ending
 
 DEMO_SOURCE = "demo"
 
@@ -141,7 +142,7 @@ def simulate(
         raise ValueError(f"sessions must be at least 2, got {sessions}")
     if rotation is None or rotation is True:
         rotation = Rotation()
-    days = trading_sessions(end, sessions)
+    days = sessions_ending(end, sessions)
     tickers = list(securities)
     plan = _Plan.make(securities, days, rotation or None)
     world = _simulate_factors(days, seed)
@@ -149,63 +150,6 @@ def simulate(
     prices, split = _prices(tickers, returns, gaps, securities, seed)
     script = plan.script(days, split)
     return DemoMarket(prices=_long_frame(tickers, days, prices), script=script)
-
-
-# --- calendar -----------------------------------------------------------------------------------
-
-def trading_sessions(end: dt.date, count: int) -> list[dt.date]:
-    """The `count` NYSE-like sessions ending on `end` or the last session before it."""
-    years = range(end.year - count // 240 - 1, end.year + 1)   # at least 240 sessions a year
-    holidays = set().union(*(us_market_holidays(year) for year in years))
-    days: list[dt.date] = []
-    day = end
-    while len(days) < count:
-        if day.weekday() < 5 and day not in holidays:
-            days.append(day)
-        day -= dt.timedelta(days=1)
-    return days[::-1]
-
-
-def us_market_holidays(year: int) -> set[dt.date]:
-    """Full-day closures: fixed dates moved off weekends, the Monday and Thursday rules, Good Friday.
-
-    New Year's Day on a Saturday is not made up on the Friday before (NYSE rule 7.2).
-    """
-    def nth_weekday(month: int, weekday: int, n: int) -> dt.date:
-        first = dt.date(year, month, 1)
-        return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
-
-    def last_monday(month: int) -> dt.date:
-        day = dt.date(year, month + 1, 1) - dt.timedelta(days=1)
-        return day - dt.timedelta(days=day.weekday())
-
-    def observed(day: dt.date) -> dt.date:
-        return day + dt.timedelta(days={5: -1, 6: 1}.get(day.weekday(), 0))
-
-    new_year = dt.date(year, 1, 1)
-    days = {
-        nth_weekday(1, 0, 3), nth_weekday(2, 0, 3), _easter(year) - dt.timedelta(days=2),
-        last_monday(5), observed(dt.date(year, 7, 4)), nth_weekday(9, 0, 1), nth_weekday(11, 3, 4),
-        observed(dt.date(year, 12, 25)),
-    }
-    if new_year.weekday() != 5:
-        days.add(observed(new_year))
-    if year >= 2022:
-        days.add(observed(dt.date(year, 6, 19)))
-    return days
-
-
-def _easter(year: int) -> dt.date:
-    """Gregorian Easter Sunday (the anonymous Meeus/Jones/Butcher computus)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = divmod(b, 4)
-    g = (8 * b + 13) // 25
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    l = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * l) // 451
-    month, day = divmod(h + l - 7 * m + 114, 31)
-    return dt.date(year, month, day + 1)
 
 
 # --- the script ---------------------------------------------------------------------------------
