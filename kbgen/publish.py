@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,9 +110,13 @@ def publish(config: Config, strict: bool = True, dirty: bool = False) -> Publish
     """Build the site; with `strict`, any warning (broken link, missing anchor...) fails it.
 
     `dirty` rebuilds only notes changed since the last build (faster, but other pages' navigation
-    and backlinks may be stale).
+    and backlinks may be stale). A full build is written beside the site and swapped in when it is
+    complete, so readers (and a publish killed halfway) never see half a site.
     """
     site_config = load_site_config(config, strict=strict)
+    site_dir = Path(site_config.site_dir)
+    if not dirty:
+        site_config = load_site_config(config, strict=strict, site_dir=str(_staging(site_dir)))
     collector = _WarningCollector()
     mkdocs_logger = logging.getLogger("mkdocs")
     build_logger = logging.getLogger("mkdocs.commands.build")
@@ -121,15 +126,34 @@ def publish(config: Config, strict: bool = True, dirty: bool = False) -> Publish
     started = time.perf_counter()
     try:
         mkdocs_build.build(site_config, dirty=dirty)
+        if not dirty:
+            _swap_in(Path(site_config.site_dir), site_dir)
     except (mkdocs_exceptions.MkDocsException, OSError) as error:
         raise PublishError(_failure_message(error, collector.messages)) from error
     finally:
         mkdocs_logger.removeHandler(collector)
         build_logger.removeFilter(_drop_dirty_notice)
+        shutil.rmtree(_staging(site_dir), ignore_errors=True)
     seconds = time.perf_counter() - started
     kbgen_plugin = site_config.plugins.get("kbgen")
     pages = kbgen_plugin.pages_rendered if kbgen_plugin is not None else 0
-    return PublishReport(pages, seconds, Path(site_config.site_dir), collector.messages)
+    return PublishReport(pages, seconds, site_dir, collector.messages)
+
+
+def _staging(site_dir: Path) -> Path:
+    return site_dir.with_name(f".{site_dir.name}.kbgen-new")
+
+
+def _swap_in(built: Path, site_dir: Path) -> None:
+    """Replace `site_dir` by the finished `built` folder with two renames; the old site is removed
+    after. (A kill between the renames leaves no site, and no record of a publish: the next run
+    publishes again.)"""
+    retired = site_dir.with_name(f".{site_dir.name}.kbgen-old")
+    shutil.rmtree(retired, ignore_errors=True)
+    if site_dir.exists():
+        site_dir.rename(retired)
+    built.rename(site_dir)
+    shutil.rmtree(retired, ignore_errors=True)
 
 
 def _failure_message(error: Exception, warnings: list[str]) -> str:

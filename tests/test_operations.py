@@ -83,8 +83,8 @@ def test_a_publish_killed_halfway_is_done_again_by_the_next_update(demo_project)
     (demo_project.vault_dir / "Researcher idea.md").write_text("# Idea\n\nMy words.\n")   # the site is behind
     process = subprocess.Popen([*KBGEN, "--config", str(demo_project.path), "publish"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    started, since = time.monotonic(), time.time_ns()
-    while process.poll() is None and _pages_written_since(site, since) < 10:   # some pages new, most old
+    staging, started = demo_project.root / ".site.kbgen-new", time.monotonic()
+    while process.poll() is None and _pages_written_since(staging, 0) < 10:   # the new site is partly written
         time.sleep(0.005)
         assert time.monotonic() - started < 120
     process.send_signal(signal.SIGKILL)
@@ -92,12 +92,13 @@ def test_a_publish_killed_halfway_is_done_again_by_the_next_update(demo_project)
     if process.returncode != -signal.SIGKILL:
         pytest.skip("the publish finished before the kill landed")
     assert read_record(demo_project.vault_dir).published_from is None   # not taken as done
+    assert _html_pages(site) == full   # readers still have the whole previous site
 
     result = run(demo_project, "update", "--no-fetch")
 
     assert result.exit_code == 0, result.output
     assert "published" in result.output
-    assert _html_pages(site) == full + 1
+    assert _html_pages(site) == full + 1 and not staging.exists()
     assert run(demo_project, "update", "--no-fetch").output.count("published") == 0   # now current
 
 
