@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..model import Catalyst
+from .returns import YEAR_SESSIONS
 
 HIGH_SINCE_MIN_SESSIONS = 20   # "highest close since" is only news when it reaches this far back
 VOLUME_SESSIONS = 20
@@ -43,11 +44,8 @@ def records(adj: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return adj >= previous_max, adj <= previous_min
 
 
-YEAR_SESSIONS = 252
-
-
 def from_year_high(adj: pd.DataFrame) -> pd.DataFrame:
-    """Close / highest close of the last 252 sessions (itself included) - 1; NaN with less history."""
+    """Close / highest close of the last YEAR_SESSIONS (252) sessions (itself included) - 1; NaN with less history."""
     return adj / adj.rolling(YEAR_SESSIONS, min_periods=YEAR_SESSIONS).max() - 1
 
 

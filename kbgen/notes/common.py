@@ -9,6 +9,7 @@ from .context import NoteContext
 from .names import NameBook, is_link_safe, slug
 
 HOME = "Home"
+DAILY_FOLDER = "Daily"  # the vault folder of the daily notes
 CHARTS_DIR = "assets/charts"
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from ..model import BaseRate, Episode, MarketDay, RenderedNote, RotationRow, WindowReturns
 from .common import VaultIndex
 from .context import NoteContext
-from .daily import mover_rows
+from .lines import mover_lines
 from .names import escape_md
 
 ORDINAL_WEEKS = ("first", "second", "third", "fourth", "fifth")
@@ -143,9 +143,9 @@ def build_concept(day: MarketDay, ctx: NoteContext, ix: VaultIndex, renderer, ch
         accelerated_words=week_of_month(episode.accelerated_week[1]) if episode.accelerated_week else None,
         sessions=episode_sessions(episode, as_of),
         charts=chart_files,
-        winners=mover_rows(day.winners, ix),
-        losers=mover_rows(day.losers, ix),
-        notable=mover_rows(day.notable, ix),
+        winners=mover_lines(day.winners, ix),
+        losers=mover_lines(day.losers, ix),
+        notable=mover_lines(day.notable, ix),
         comparisons=comparisons(day, ix),
         drivers=drivers(day, ctx, ix),
         episode_catalysts=episode_catalysts(episode, ctx, ix, as_of),

@@ -1,0 +1,66 @@
+"""The registry of note parts: notes are assembled from the registered parts of their type."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from kbgen.notes import build_notes, registry
+from kbgen.render import Renderer
+from kbgen.resources import builtin_templates
+from notes_fixtures import make_config, make_context, make_day
+
+PROJECT = Path("/kbgen-parts-test")
+DAILY_PARTS = ["overview", "sector_board", "movers", "weekly_movers", "breadth", "cross_asset",
+               "thesis_impacts", "data_sources"]
+
+
+def daily_body(renderer: Renderer | None = None) -> str:
+    notes, _ = build_notes(make_day(), make_context(make_config(PROJECT)), renderer or Renderer())
+    return next(n for n in notes if n.path.startswith("Daily/")).body
+
+
+def test_daily_parts_in_note_order_each_with_its_partial():
+    parts = registry.parts_for("daily")
+    assert [p.name for p in parts][: len(DAILY_PARTS)] == DAILY_PARTS
+    for p in parts:
+        assert (builtin_templates() / p.template).is_file(), p.template
+
+
+def test_a_registered_part_shows_in_its_note_without_other_edits(tmp_path, monkeypatch):
+    @dataclass(frozen=True)
+    class Greeting:
+        text: str
+
+    def greet(inputs: registry.PartInput) -> Greeting:
+        return Greeting(f"hello {inputs.day.date.isoformat()}")
+
+    monkeypatch.setitem(registry._PARTS, "greeting", registry.Part("greeting", frozenset({"daily"}), 55, "greeting", greet))
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "greeting.md.j2").write_text("## Greeting\n\n{{ view.text }}\n", encoding="utf-8")
+    body = daily_body(Renderer(tmp_path))
+    block = re.search(r"<!-- kbgen:begin greeting -->\n## Greeting\n\nhello 2026-01-08\n<!-- kbgen:end greeting -->", body)
+    assert block, body
+    assert body.index("kbgen:end theses") < block.start() < body.index("kbgen:begin data")
+
+
+def test_a_part_that_returns_none_is_left_out(monkeypatch):
+    quiet = registry.Part("cross_asset", frozenset({"daily"}), 45, "breadth", lambda inputs: None)
+    monkeypatch.setitem(registry._PARTS, "cross_asset", quiet)
+    body = daily_body()
+    assert "## Breadth and leadership" in body and "## Cross-asset" not in body
+
+
+def test_registering_a_name_twice_is_refused():
+    registry.parts_for("daily")
+    with pytest.raises(ValueError, match="registered twice"):
+        registry.part("movers", notes={"daily"}, order=1, block="movers")(lambda inputs: None)
+
+
+@pytest.mark.parametrize("template", ["daily.md.j2", *(f"parts/{p}.md.j2" for p in DAILY_PARTS)])
+def test_daily_templates_read_view_models_only(template):
+    """No analytics internals (the MarketDay `day`, a SectorRow's `row`) in the daily note's templates."""
+    text = (builtin_templates() / template).read_text(encoding="utf-8")
+    assert not re.search(r"\bday\.|\.row\.", text), template
