@@ -455,3 +455,14 @@ def test_long_names_are_cut_at_a_character_and_stay_distinct():
         assert 248 <= len(name.encode("utf-8")) <= 250 and name.startswith("Ä" * 118)  # Ä is 2 bytes; 250 leaves room for .html
     assert book.title(first) == "Ä" * 300 + " one"
     assert book.assign("stock", "C", "Short", "C") == "Short" and book.title("Short") == "Short"
+
+
+def test_sector_note_tail_uses_the_rotation_graphs_quadrant_rule():
+    """A tail point exactly at 100 is not above the benchmark's trend: Lagging, as analytics say."""
+    day = make_day()
+    it = next(r for r in day.rotation if r.sector == "Information Technology")
+    at_par = replace(it, tail=(*it.tail[:-1], replace(it.tail[-1], rs_ratio=100.0, rs_momentum=100.0)))
+    day = replace(day, rotation=tuple(at_par if r is it else r for r in day.rotation))
+    notes, _ = build(day=day)
+    body = next(n.body for n in notes if n.path == "Sectors/Information Technology.md")
+    assert f"| {AS_OF.isoformat()} | 100.0 | 100.0 | Lagging |" in body

@@ -63,7 +63,7 @@ class Analyzer:
         self.streaks = movers.streaks(adj)
         self.record_high, self.record_low = movers.records(adj)
         self.from_52w_high = movers.from_year_high(adj)
-        self.gap, self.open_to_close = movers.gaps(self.panel.open[self.stocks], self.panel.close[self.stocks], adj)
+        self.gap = movers.gaps(self.panel.open[self.stocks], self.panel.close[self.stocks], adj)
         self.relative_volume = movers.relative_volume(self.panel.volume[self.stocks])
 
     def _rotation_indicators(self) -> None:
@@ -212,12 +212,7 @@ class Analyzer:
             out.append(Mover(
                 ticker=ticker, name=security.name, sector=security.sector,
                 groups=tuple(self.config.groups_of(ticker)),
-                move=float(self.returns[window][ticker].iat[at]),
-                close=float(self.panel.close[ticker].iat[at]),
-                streak=context.streak, record_high=context.record_high, record_low=context.record_low,
-                high_since=context.high_since, low_since=context.low_since,
-                gap=context.gap, open_to_close=as_optional(self.open_to_close[ticker].iat[at]),
-                relative_volume=context.relative_volume,
+                move=float(self.returns[window][ticker].iat[at]), context=context,
                 catalysts=movers.matching_catalysts(ticker, security.sector, self._dates[at], window_start, self.catalysts),
                 facts=movers.facts(context),
                 from_52w_high=as_optional(self.from_52w_high[ticker].iat[at]),

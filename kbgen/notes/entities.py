@@ -1,6 +1,7 @@
 """Notes about the universe: one per sector, group and stock, plus Home."""
 from __future__ import annotations
 
+from ..analytics.rrg import quadrant
 from ..model import WINDOWS, MarketDay, RenderedNote, WindowReturns
 from .common import HOME, VaultIndex
 from .context import NoteContext
@@ -9,13 +10,6 @@ RECENT_APPEARANCES = 10
 RECENT_CATALYSTS = 5
 # Windows whose return and excess a sector, group or stock note also carries as number properties.
 PROPERTY_WINDOWS = ("1D", "1W", "1M", "YTD")
-
-
-def quadrant(rs_ratio: float, rs_momentum: float) -> str:
-    """Leading (ratio and momentum at or above 100), Weakening, Lagging, Improving."""
-    if rs_ratio >= 100:
-        return "Leading" if rs_momentum >= 100 else "Weakening"
-    return "Improving" if rs_momentum >= 100 else "Lagging"
 
 
 def excess_over(returns: WindowReturns | None, benchmark: WindowReturns | None) -> WindowReturns | None:
@@ -122,7 +116,7 @@ def build_stock(ticker: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, r
     )
     facts = mover or context  # the same facts the note prints
     properties = {"ticker": ticker, "close": None if close is None else round(close, 2),
-                  **return_properties(returns, excess), "streak": facts.streak if facts else None}
+                  **return_properties(returns, excess), "streak": facts.context.streak if facts else None}
     meta = ix.frontmatter("stock", ticker, name, tickers=[ticker], sector=security.sector,
                           tags=[ix.sector_tag(security.sector)] + [ix.group_tag(g) for g in groups],
                           aliases=[ticker], properties=properties)
