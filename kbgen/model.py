@@ -199,6 +199,8 @@ class MarketDay:
     group_returns: dict[str, WindowReturns] = field(default_factory=dict)  # equal-weight baskets of groups
     notable: tuple[Mover, ...] = ()    # other stocks on a long streak or at a record close today
     stock_context: dict[str, Mover] = field(default_factory=dict)  # every stock's facts, when asked for
+    # each registered analytic's row for the session, by name: {column: value or None} (analytics/registry.py)
+    analytics: dict[str, dict[str, float | None]] = field(default_factory=dict)
 
 
 # --- notes ready for the vault writer ------------------------------------------------------

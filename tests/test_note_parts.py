@@ -13,7 +13,7 @@ from kbgen.resources import builtin_templates
 from notes_fixtures import make_config, make_context, make_day
 
 PROJECT = Path("/kbgen-parts-test")
-DAILY_PARTS = ["overview", "sector_board", "movers", "weekly_movers", "breadth", "cross_asset",
+DAILY_PARTS = ["overview", "sector_board", "session_charts", "movers", "weekly_movers", "breadth", "cross_asset",
                "thesis_impacts", "data_sources"]
 
 

@@ -15,7 +15,7 @@ from ..config import Config
 from ..model import (
     WINDOWS, Breadth, Catalyst, MarketDay, Mover, RotationPoint, RotationRow, SectorRow, Thesis, WindowReturns,
 )
-from . import baserates, breadth, movers, rrg, rotation, sectors, theses
+from . import baserates, breadth, movers, registry, rrg, rotation, sectors, theses
 from .panel import PricePanel
 from .returns import as_optional, window_returns
 
@@ -46,6 +46,7 @@ class Analyzer:
         self._rotation_indicators()
         self._base_rate_events()
         self._group_means = self._group_mean_returns()
+        self.registered = {a.name: self._run(a) for a in registry.registered()}
 
     # --- construction ----------------------------------------------------------------------
 
@@ -88,6 +89,12 @@ class Analyzer:
             ),
         ]
         self.events = [e for e in events if e is not None]
+
+    def _run(self, analytic: registry.Analytic) -> pd.DataFrame:
+        frame = analytic.compute(self.panel, self.config)
+        if not frame.index.equals(self.panel.sessions):
+            raise ValueError(f"analytic {analytic.name} must return one row per session of the panel")
+        return frame
 
     def _group_mean_returns(self) -> dict[str, dict[str, np.ndarray]]:
         """Per group and window, the mean over members with a value, on every session."""
@@ -149,6 +156,7 @@ class Analyzer:
             close_basis=tuple(t for t in self.panel.close_basis if t in self.config.securities and t in date_closes),
             notable=self._notable(at, {*winners, *losers}),
             stock_context=self._stock_context(at) if stock_context else {},
+            analytics=self._registered_at(at),
         )
 
     def impacts_on(self, as_of: dt.date) -> tuple:
@@ -272,6 +280,11 @@ class Analyzer:
         min_cases = self.config.analysis.min_cases
         durations = baserates.episode_durations(past, episode, date, self._dates[: at + 1], min_cases)
         return (durations, *(e.at(at, min_cases) for e in self.events))
+
+    def _registered_at(self, at: int) -> dict[str, dict[str, float | None]]:
+        """Each registered analytic's row for the session."""
+        return {name: {str(column): as_optional(value) for column, value in frame.iloc[at].items()}
+                for name, frame in self.registered.items()}
 
     def _group_returns(self, at: int) -> dict[str, WindowReturns]:
         """Equal-weight mean of the members' window returns (members with a value)."""

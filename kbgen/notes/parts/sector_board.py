@@ -1,4 +1,5 @@
-"""The daily note's sector board: each sector ETF's returns, excess, rank and quadrant."""
+"""The daily note's sector board: each sector ETF's returns, excess, rank and quadrant; then the
+session's charts (sector performance, relative rotation)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,7 +29,6 @@ class SectorBoardRow:
 class SectorBoard:
     rows: tuple[SectorBoardRow, ...]   # best rank first
     windows: tuple[str, ...]           # the return columns
-    charts: tuple[str, ...]            # chart files embedded under the board
     definitions: str
 
 
@@ -47,4 +47,14 @@ def sector_board(inputs: PartInput) -> SectorBoard:
         f"in brackets the places gained since the previous session and since {sessions_in_words('1W')} ago; "
         "quadrant from the relative rotation graph"
     )
-    return SectorBoard(rows, BOARD_WINDOWS, inputs.charts, definitions)
+    return SectorBoard(rows, BOARD_WINDOWS, definitions)
+
+
+@dataclass(frozen=True)
+class SessionCharts:
+    files: tuple[str, ...]             # chart files (in assets/charts) embedded in the note
+
+
+@part("session_charts", notes={"daily"}, order=29, block="sectors")
+def session_charts(inputs: PartInput) -> SessionCharts | None:
+    return SessionCharts(inputs.charts) if inputs.charts else None
