@@ -16,15 +16,19 @@ PROJECT = Path("/kbgen-parts-test")
 DAILY_PARTS = ["overview", "sector_board", "session_charts", "movers", "weekly_movers", "breadth", "cross_asset",
                "thesis_impacts", "data_sources"]
 
+CONCEPT_PARTS = ["rotation_summary", "rotation_flows", "key_moves", "drivers", "rotation_sectors",
+                 "thesis_implications", "base_rates", "related"]
+
 
 def daily_body(renderer: Renderer | None = None) -> str:
     notes, _ = build_notes(make_day(), make_context(make_config(PROJECT)), renderer or Renderer())
     return next(n for n in notes if n.path.startswith("Daily/")).body
 
 
-def test_daily_parts_in_note_order_each_with_its_partial():
-    parts = registry.parts_for("daily")
-    assert [p.name for p in parts][: len(DAILY_PARTS)] == DAILY_PARTS
+@pytest.mark.parametrize("note, names", [("daily", DAILY_PARTS), ("concept", CONCEPT_PARTS)])
+def test_parts_in_note_order_each_with_its_partial(note, names):
+    parts = registry.parts_for(note)
+    assert [p.name for p in parts] == names
     for p in parts:
         assert (builtin_templates() / p.template).is_file(), p.template
 
@@ -59,8 +63,17 @@ def test_registering_a_name_twice_is_refused():
         registry.part("movers", notes={"daily"}, order=1, block="movers")(lambda inputs: None)
 
 
-@pytest.mark.parametrize("template", ["daily.md.j2", *(f"parts/{p}.md.j2" for p in DAILY_PARTS)])
-def test_daily_templates_read_view_models_only(template):
-    """No analytics internals (the MarketDay `day`, a SectorRow's `row`) in the daily note's templates."""
+@pytest.mark.parametrize("template", ["daily.md.j2", "concept.md.j2",
+                                      *(f"parts/{p}.md.j2" for p in DAILY_PARTS + CONCEPT_PARTS)])
+def test_note_templates_read_view_models_only(template):
+    """No analytics internals (the MarketDay `day`, its `episode`, a SectorRow's `row`) in the templates."""
     text = (builtin_templates() / template).read_text(encoding="utf-8")
-    assert not re.search(r"\bday\.|\.row\.", text), template
+    assert not re.search(r"\bday\.|\bepisode\.|\.row\.", text), template
+
+
+def test_every_mover_table_comes_from_the_macro():
+    """A mover table: a stock, its move and the context the analytics phrased (columns Context or Note)."""
+    header = re.compile(r"^\| Stock \| [^|]+ \| (Context|Note)", re.MULTILINE)
+    written_out = [p.name for p in builtin_templates().rglob("*.j2")
+                   if p.name != "_macros.md.j2" and header.search(p.read_text(encoding="utf-8"))]
+    assert written_out == []

@@ -10,11 +10,15 @@ from .common import Ref, VaultIndex
 NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 
+def in_words(n: int) -> str:
+    """A small count as the notes spell it: 5 -> "five"."""
+    return NUMBER_WORDS[n] if 0 <= n < len(NUMBER_WORDS) else str(n)
+
+
 def sessions_in_words(window: str) -> str:
     """"five sessions" for 1W: the window's length as the notes spell it."""
     n = FIXED_SESSIONS[window]
-    count = NUMBER_WORDS[n] if n < len(NUMBER_WORDS) else str(n)
-    return f"{count} session{'s' if n != 1 else ''}"
+    return f"{in_words(n)} session{'s' if n != 1 else ''}"
 
 
 def returns_by_window(returns: WindowReturns | None) -> dict[str, float | None]:

@@ -40,6 +40,8 @@ class Part:
     order: int                          # position in the note: lower comes first
     block: str                          # the managed block it renders in
     build: Callable[[PartInput], Any]
+    after: str | None = None            # a partial rendered after the block, outside its markers:
+                                        # the scaffold of a section the researcher writes
 
     @property
     def template(self) -> str:
@@ -59,17 +61,18 @@ class RenderedPart:
 class Block:
     name: str
     parts: tuple[RenderedPart, ...]
+    after: str | None = None
 
 
 _PARTS: dict[str, Part] = {}
 
 
-def part(name: str, *, notes: set[str] | frozenset[str], order: int, block: str):
+def part(name: str, *, notes: set[str] | frozenset[str], order: int, block: str, after: str | None = None):
     """Register the decorated builder as the part `name`."""
     def register(build: Callable[[PartInput], Any]):
         if name in _PARTS:
             raise ValueError(f"note part {name!r} is registered twice")
-        _PARTS[name] = Part(name, frozenset(notes), order, block, build)
+        _PARTS[name] = Part(name, frozenset(notes), order, block, build, after)
         return build
     return register
 
@@ -90,7 +93,8 @@ def note_blocks(note_type: str, inputs: PartInput) -> list[Block]:
             continue
         rendered = RenderedPart(p.name, p.template, view)
         if blocks and blocks[-1].name == p.block:
-            blocks[-1] = Block(p.block, (*blocks[-1].parts, rendered))
+            last = blocks[-1]
+            blocks[-1] = Block(p.block, (*last.parts, rendered), last.after or p.after)
         else:
-            blocks.append(Block(p.block, (rendered,)))
+            blocks.append(Block(p.block, (rendered,), p.after))
     return blocks

@@ -23,3 +23,8 @@ class ThesisImpacts:
 def thesis_impacts(inputs: PartInput) -> ThesisImpacts:
     return ThesisImpacts(tuple(ThesisLine(inputs.ix.thesis(i.thesis), i.label, i.rationale)
                                for i in inputs.day.impacts))
+
+
+@part("thesis_implications", notes={"concept"}, order=60, block="theses")
+def thesis_implications(inputs: PartInput) -> ThesisImpacts:
+    return thesis_impacts(inputs)
