@@ -18,6 +18,7 @@ DAILY_PARTS = ["overview", "sector_board", "session_charts", "movers", "weekly_m
 
 CONCEPT_PARTS = ["rotation_summary", "rotation_flows", "key_moves", "drivers", "rotation_sectors",
                  "thesis_implications", "base_rates", "related"]
+HOME_PARTS = ["home_overview", "home_sectors", "home_theses", "home_browse"]
 
 
 def daily_body(renderer: Renderer | None = None) -> str:
@@ -25,7 +26,8 @@ def daily_body(renderer: Renderer | None = None) -> str:
     return next(n for n in notes if n.path.startswith("Daily/")).body
 
 
-@pytest.mark.parametrize("note, names", [("daily", DAILY_PARTS), ("concept", CONCEPT_PARTS)])
+@pytest.mark.parametrize("note, names", [("daily", DAILY_PARTS), ("concept", CONCEPT_PARTS),
+                                         ("home", HOME_PARTS)])
 def test_parts_in_note_order_each_with_its_partial(note, names):
     parts = registry.parts_for(note)
     assert [p.name for p in parts] == names
@@ -63,8 +65,8 @@ def test_registering_a_name_twice_is_refused():
         registry.part("movers", notes={"daily"}, order=1, block="movers")(lambda inputs: None)
 
 
-@pytest.mark.parametrize("template", ["daily.md.j2", "concept.md.j2",
-                                      *(f"parts/{p}.md.j2" for p in DAILY_PARTS + CONCEPT_PARTS)])
+@pytest.mark.parametrize("template", ["daily.md.j2", "concept.md.j2", "home.md.j2", "thesis_impact.md.j2",
+                                      *(f"parts/{p}.md.j2" for p in DAILY_PARTS + CONCEPT_PARTS + HOME_PARTS)])
 def test_note_templates_read_view_models_only(template):
     """No analytics internals (the MarketDay `day`, its `episode`, a SectorRow's `row`) in the templates."""
     text = (builtin_templates() / template).read_text(encoding="utf-8")

@@ -5,9 +5,9 @@ from ..analytics.rrg import quadrant
 from ..model import WINDOWS, MarketDay, RenderedNote, WindowReturns
 from .common import HOME, VaultIndex
 from .context import NoteContext
+from .registry import PartInput, note_blocks
 
 RECENT_APPEARANCES = 10
-RECENT_CATALYSTS = 5
 # Windows whose return and excess a sector, group or stock note also carries as number properties.
 PROPERTY_WINDOWS = ("1D", "1W", "1M", "YTD")
 
@@ -124,16 +124,9 @@ def build_stock(ticker: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, r
 
 
 def build_home(day: MarketDay, ctx: NoteContext, ix: VaultIndex, renderer, concept_summary: str | None) -> RenderedNote:
-    impacts = {i.thesis: i for i in day.impacts}
-    recent = sorted((c for c in ctx.catalysts if c.date <= day.date), key=lambda c: (c.date, c.name), reverse=True)
-    body = renderer.render(
-        "home.md.j2", **ix.base_values(), title=HOME, as_of=day.date.isoformat(), daily=ix.daily(day.date),
-        concept=ix.concept_ref(), concept_summary=concept_summary,
-        sectors=[{"ref": ix.sector_etf(s.sector), "name": ix.sector(s.sector), "row": s} for s in day.sectors],
-        theses=[{"ref": ix.thesis(t.name), "impact": impacts.get(t.name)} for t in ctx.theses],
-        catalysts=[{"ref": ix.catalyst(c.name), "date": c.date} for c in recent[:RECENT_CATALYSTS]],
-        groups=[ix.group(g) for g in ctx.config.universe.groups],
-        all_sectors=[ix.sector(s) for s in ctx.config.universe.sectors],
-    )
+    """Home: its sections are the parts registered for "home"."""
+    inputs = PartInput(day, ctx, ix, concept_summary=concept_summary)
+    body = renderer.render("home.md.j2", **ix.base_values(), title=HOME, as_of=day.date.isoformat(),
+                           blocks=note_blocks("home", inputs))
     meta = ix.frontmatter("home", HOME, HOME)
     return RenderedNote(path=f"{HOME}.md", frontmatter=meta, body=body)

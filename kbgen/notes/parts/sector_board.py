@@ -34,20 +34,24 @@ class SectorBoard:
 
 @part("sector_board", notes={"daily"}, order=20, block="sectors")
 def sector_board(inputs: PartInput) -> SectorBoard:
-    day, ix = inputs.day, inputs.ix
-    rows = tuple(SectorBoardRow(
-        sector=ix.sector(s.sector), etf=s.etf, returns=returns_by_window(s.returns),
-        excess_1d=s.excess.get("1D"), excess_1w=s.excess.get("1W"), rank=s.rank_1d,
-        rank_change_1d=s.rank_change_1d, rank_change_1w=s.rank_change_1w,
-        members_up=s.members_up_share, quadrant=s.quadrant,
-    ) for s in day.sectors)
     benchmark = inputs.ctx.config.analysis.benchmark
     definitions = (
         f"Sector ETFs; excess = ETF return minus {benchmark} over the same window; rank 1 = best 1D excess, "
         f"in brackets the places gained since the previous session and since {sessions_in_words('1W')} ago; "
         "quadrant from the relative rotation graph"
     )
-    return SectorBoard(rows, BOARD_WINDOWS, definitions)
+    return SectorBoard(board_rows(inputs), BOARD_WINDOWS, definitions)
+
+
+def board_rows(inputs: PartInput) -> tuple[SectorBoardRow, ...]:
+    """The board's rows, best 1D excess first (Home shows them too)."""
+    day, ix = inputs.day, inputs.ix
+    return tuple(SectorBoardRow(
+        sector=ix.sector(s.sector), etf=s.etf, returns=returns_by_window(s.returns),
+        excess_1d=s.excess.get("1D"), excess_1w=s.excess.get("1W"), rank=s.rank_1d,
+        rank_change_1d=s.rank_change_1d, rank_change_1w=s.rank_change_1w,
+        members_up=s.members_up_share, quadrant=s.quadrant,
+    ) for s in day.sectors)
 
 
 @dataclass(frozen=True)
