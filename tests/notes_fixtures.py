@@ -162,6 +162,7 @@ def make_day(episode: bool = True) -> MarketDay:
         stale=("XOM",), group_returns={"Magnificent 7": wr(-0.016, -0.038, -0.041, -0.042, 0.024, -0.041, 0.21),
                                        "Defense primes": wr(0.074, 0.09, 0.095, 0.103, 0.072, 0.095, 0.15),
                                        "Small caps": RETURNS["IWM"]},
+        analytics={"sector_year_highs": {"Industrials": 0.5, "Energy": 0.0, "Information Technology": None}},
     )
 
 

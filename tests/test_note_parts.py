@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from kbgen.resources import builtin_templates
 from notes_fixtures import make_config, make_context, make_day
 
 PROJECT = Path("/kbgen-parts-test")
-DAILY_PARTS = ["overview", "sector_board", "session_charts", "movers", "weekly_movers", "breadth", "cross_asset",
+DAILY_PARTS = ["overview", "sector_board", "sector_year_highs", "session_charts", "movers", "weekly_movers", "breadth", "cross_asset",
                "thesis_impacts", "data_sources"]
 
 CONCEPT_PARTS = ["rotation_summary", "rotation_flows", "key_moves", "drivers", "rotation_sectors",
@@ -79,3 +79,18 @@ def test_every_mover_table_comes_from_the_macro():
     written_out = [p.name for p in builtin_templates().rglob("*.j2")
                    if p.name != "_macros.md.j2" and header.search(p.read_text(encoding="utf-8"))]
     assert written_out == []
+
+
+def test_sector_board_shows_the_share_of_members_at_a_year_high():
+    body = daily_body()
+    board = body[body.index("kbgen:begin sectors"):body.index("kbgen:end sectors")]
+    assert "Members at a 52-week closing high: [[Industrials]] 50%, [[Energy]] 0%, [[Information Technology]] n/a" in board
+    assert board.index("Members at a 52-week") < board.index("![[sectors-")
+
+
+def test_no_year_high_line_without_a_year_of_history():
+    day = make_day()
+    day = replace(day, analytics={"sector_year_highs": {s.sector: None for s in day.sectors}})
+    notes, _ = build_notes(day, make_context(make_config(PROJECT)), Renderer())
+    daily = next(n for n in notes if n.path.startswith("Daily/"))
+    assert "52-week closing high:" not in daily.body
