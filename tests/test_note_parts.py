@@ -1,7 +1,9 @@
 """The registry of note parts: notes are assembled from the registered parts of their type."""
 from __future__ import annotations
 
+import dataclasses
 import re
+import typing
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -43,7 +45,7 @@ def test_a_registered_part_shows_in_its_note_without_other_edits(tmp_path, monke
     def greet(inputs: registry.PartInput) -> Greeting:
         return Greeting(f"hello {inputs.day.date.isoformat()}")
 
-    monkeypatch.setitem(registry._PARTS, "greeting", registry.Part("greeting", frozenset({"daily"}), 55, "greeting", greet))
+    monkeypatch.setitem(registry._PARTS, "greeting", registry.Part("greeting", frozenset({"daily"}), 55, "greeting", greet, template="parts/greeting.md.j2"))
     (tmp_path / "parts").mkdir()
     (tmp_path / "parts" / "greeting.md.j2").write_text("## Greeting\n\n{{ view.text }}\n", encoding="utf-8")
     body = daily_body(Renderer(tmp_path))
@@ -53,7 +55,8 @@ def test_a_registered_part_shows_in_its_note_without_other_edits(tmp_path, monke
 
 
 def test_a_part_that_returns_none_is_left_out(monkeypatch):
-    quiet = registry.Part("cross_asset", frozenset({"daily"}), 45, "breadth", lambda inputs: None)
+    quiet = registry.Part("cross_asset", frozenset({"daily"}), 45, "breadth", lambda inputs: None,
+                           template="parts/cross_asset.md.j2")
     monkeypatch.setitem(registry._PARTS, "cross_asset", quiet)
     body = daily_body()
     assert "## Breadth and leadership" in body and "## Cross-asset" not in body
@@ -94,3 +97,20 @@ def test_no_year_high_line_without_a_year_of_history():
     notes, _ = build_notes(day, make_context(make_config(PROJECT)), Renderer())
     daily = next(n for n in notes if n.path.startswith("Daily/"))
     assert "52-week closing high:" not in daily.body
+
+
+def view_models(view_type) -> list[type]:
+    """The dataclasses a builder's return annotation names (None left out)."""
+    options = typing.get_args(view_type) or (view_type,)
+    return [t for t in options if dataclasses.is_dataclass(t)]
+
+
+@pytest.mark.parametrize("note", ["daily", "concept", "home"])
+def test_every_view_model_is_documented_with_its_fields(note):
+    guide = (Path(__file__).parent.parent / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    for p in registry.parts_for(note):
+        assert f"`{p.name}` ({p.order}, {p.block})" in guide, p.name
+        for model in view_models(typing.get_type_hints(p.build)["return"]):
+            assert f"**{model.__name__}**" in guide, model.__name__
+            for field in dataclasses.fields(model):
+                assert f"`{field.name}`" in guide, f"{model.__name__}.{field.name}"

@@ -42,17 +42,13 @@ class Part:
     build: Callable[[PartInput], Any]
     after: str | None = None            # a partial rendered after the block, outside its markers:
                                         # the scaffold of a section the researcher writes
-
-    @property
-    def template(self) -> str:
-        return f"parts/{self.name}.md.j2"
+    template: str = ""                  # its partial, "parts/<name>.md.j2"
 
 
 @dataclass(frozen=True)
 class RenderedPart:
     """A part as a note template sees it: the partial to include and its view model."""
 
-    name: str
     template: str
     view: Any
 
@@ -72,7 +68,7 @@ def part(name: str, *, notes: set[str] | frozenset[str], order: int, block: str,
     def register(build: Callable[[PartInput], Any]):
         if name in _PARTS:
             raise ValueError(f"note part {name!r} is registered twice")
-        _PARTS[name] = Part(name, frozenset(notes), order, block, build, after)
+        _PARTS[name] = Part(name, frozenset(notes), order, block, build, after, f"parts/{name}.md.j2")
         return build
     return register
 
@@ -91,7 +87,7 @@ def note_blocks(note_type: str, inputs: PartInput) -> list[Block]:
         view = p.build(inputs)
         if view is None:
             continue
-        rendered = RenderedPart(p.name, p.template, view)
+        rendered = RenderedPart(p.template, view)
         if blocks and blocks[-1].name == p.block:
             last = blocks[-1]
             blocks[-1] = Block(p.block, (*last.parts, rendered), last.after or p.after)
