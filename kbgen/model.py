@@ -197,6 +197,10 @@ class MarketDay:
     stale: tuple[str, ...] = ()        # universe tickers whose last row is before this date
     close_basis: tuple[str, ...] = ()  # tickers with no adjusted close: their returns use the close
     group_returns: dict[str, WindowReturns] = field(default_factory=dict)  # equal-weight baskets of groups
+    # return minus the benchmark's, per window, of every ticker and every group basket; empty
+    # without benchmark prices
+    excess: dict[str, WindowReturns] = field(default_factory=dict)
+    group_excess: dict[str, WindowReturns] = field(default_factory=dict)
     notable: tuple[Mover, ...] = ()    # other stocks on a long streak or at a record close today
     stock_context: dict[str, Mover] = field(default_factory=dict)  # every stock's facts, when asked for
     # each registered analytic's row for the session, by name: {column: value or None} (analytics/registry.py)

@@ -77,9 +77,18 @@ RETURNS = {
 CLOSES = {t: 100.0 + 7 * i for i, t in enumerate(RETURNS)}
 
 
-def excess(ticker: str) -> WindowReturns:
+GROUP_RETURNS = {"Magnificent 7": wr(-0.016, -0.038, -0.041, -0.042, 0.024, -0.041, 0.21),
+                 "Defense primes": wr(0.074, 0.09, 0.095, 0.103, 0.072, 0.095, 0.15),
+                 "Small caps": RETURNS["IWM"]}
+
+
+def minus_spy(returns: WindowReturns) -> WindowReturns:
     spy = RETURNS["SPY"].values
-    return WindowReturns({w: v - spy[w] for w, v in RETURNS[ticker].values.items()})
+    return WindowReturns({w: v - spy[w] for w, v in returns.values.items()})
+
+
+def excess(ticker: str) -> WindowReturns:
+    return minus_spy(RETURNS[ticker])
 
 
 def mover(ticker, name, sector, groups, move, streak=1, facts=(), catalysts=(), **context) -> Mover:
@@ -159,9 +168,8 @@ def make_day(episode: bool = True) -> MarketDay:
         breadth=Breadth(spreads=spreads, above_50d=0.58, above_200d=0.71, new_highs=4, new_lows=1, advancers=7, decliners=5),
         rotation=rotation,
         episode=make_episode() if episode else None, past_episodes=(), impacts=impacts, base_rates=base_rates,
-        stale=("XOM",), group_returns={"Magnificent 7": wr(-0.016, -0.038, -0.041, -0.042, 0.024, -0.041, 0.21),
-                                       "Defense primes": wr(0.074, 0.09, 0.095, 0.103, 0.072, 0.095, 0.15),
-                                       "Small caps": RETURNS["IWM"]},
+        stale=("XOM",), group_returns=GROUP_RETURNS,
+        excess={t: excess(t) for t in RETURNS}, group_excess={g: minus_spy(r) for g, r in GROUP_RETURNS.items()},
         analytics={"sector_year_highs": {"Industrials": 0.5, "Energy": 0.0, "Information Technology": None}},
     )
 

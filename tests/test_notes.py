@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kbgen.model import WindowReturns
 from kbgen.notes import build_notes
 from kbgen.notes.names import NameBook, safe_name
 from kbgen.render import Renderer
@@ -466,3 +467,15 @@ def test_sector_note_tail_uses_the_rotation_graphs_quadrant_rule():
     notes, _ = build(day=day)
     body = next(n.body for n in notes if n.path == "Sectors/Information Technology.md")
     assert f"| {AS_OF.isoformat()} | 100.0 | 100.0 | Lagging |" in body
+
+
+def test_sector_and_group_notes_print_the_analytics_excess_returns():
+    """The notes print the excess the analytics computed, never one of their own."""
+    day = make_day()
+    marked = WindowReturns({w: 0.123 for w in day.excess["XLK"].values})
+    day = replace(day, excess={**day.excess, "XLK": marked}, group_excess={**day.group_excess, "Defense primes": marked})
+    notes, _ = build(day=day)
+    for path in ("Sectors/Information Technology.md", "Groups/Defense primes.md"):
+        note = next(n for n in notes if n.path == path)
+        assert "| Excess vs SPY | +12.3% | +12.3% |" in note.body, path
+        assert note.frontmatter["excess_1w_pct"] == 12.3

@@ -35,6 +35,8 @@ class Analyzer:
         self.returns = window_returns(adj)
         self._return_rows = {w: frame.to_numpy() for w, frame in self.returns.items()}
         self.excess = sectors.excess_returns(self.returns, self.benchmark)
+        self._excess_rows = {w: frame.to_numpy() for w, frame in self.excess.items()}
+        self.has_benchmark = self.benchmark in adj.columns
         self.stocks = [t for t in adj.columns if (s := config.securities.get(t)) is not None and s.kind == "stock"]
         # selected once: a column selection copies the frame, and movers are ranked on every session
         self._stock_moves = {w: self.returns[w][self.stocks] for w in ("1D", "1W")}
@@ -126,8 +128,7 @@ class Analyzer:
         stock too (for the stock notes, written once per build)."""
         at = self.position(as_of)
         date = self._dates[at]
-        rows = {w: values[at] for w, values in self._return_rows.items()}
-        returns = {t: WindowReturns({w: as_optional(rows[w][i]) for w in WINDOWS}) for i, t in enumerate(self.panel.tickers)}
+        returns = self._all_returns(self._return_rows, at)
         episode, past = rotation.detect_episodes(self.legs, at, self.lookback, self.recent, self.scanned)
         winners, losers = movers.ranked(self._stock_moves["1D"].iloc[at], self.config.analysis.movers)
         weekly_winners, weekly_losers = movers.ranked(self._stock_moves["1W"].iloc[at], self.config.analysis.movers)
@@ -153,6 +154,8 @@ class Analyzer:
             stale=tuple(sorted(t for t, last in self.panel.last_dates.items()
                                if last < date and t in self.config.securities and self.panel.first_dates[t] <= date)),
             group_returns=self._group_returns(at),
+            excess=self._all_returns(self._excess_rows, at) if self.has_benchmark else {},
+            group_excess=self._group_excess(at) if self.has_benchmark else {},
             close_basis=tuple(t for t in self.panel.close_basis if t in self.config.securities and t in date_closes),
             notable=self._notable(at, {*winners, *losers}),
             stock_context=self._stock_context(at) if stock_context else {},
@@ -285,6 +288,17 @@ class Analyzer:
         """Each registered analytic's row for the session."""
         return {name: {str(column): as_optional(value) for column, value in frame.iloc[at].items()}
                 for name, frame in self.registered.items()}
+
+    def _all_returns(self, frames: dict[str, np.ndarray], at: int) -> dict[str, WindowReturns]:
+        """Every ticker's window returns (or excess returns) on the session."""
+        rows = {w: values[at] for w, values in frames.items()}
+        return {t: WindowReturns({w: as_optional(rows[w][i]) for w in WINDOWS}) for i, t in enumerate(self.panel.tickers)}
+
+    def _group_excess(self, at: int) -> dict[str, WindowReturns]:
+        """Each group basket's return minus the benchmark's."""
+        bench = {w: self._return_rows[w][at][self.panel.tickers.index(self.benchmark)] for w in WINDOWS}
+        return {name: WindowReturns({w: as_optional(means[w][at] - bench[w]) for w in WINDOWS})
+                for name, means in self._group_means.items()}
 
     def _group_returns(self, at: int) -> dict[str, WindowReturns]:
         """Equal-weight mean of the members' window returns (members with a value)."""

@@ -12,13 +12,6 @@ RECENT_APPEARANCES = 10
 PROPERTY_WINDOWS = ("1D", "1W", "1M", "YTD")
 
 
-def excess_over(returns: WindowReturns | None, benchmark: WindowReturns | None) -> WindowReturns | None:
-    if returns is None or benchmark is None:
-        return None
-    return WindowReturns({w: None if returns.get(w) is None or benchmark.get(w) is None
-                          else returns.get(w) - benchmark.get(w) for w in WINDOWS})
-
-
 def percent(value: float | None) -> float | None:
     """A return in percent, rounded as the note's tables print it (+10.24% -> 10.2; never -0.0)."""
     return None if value is None else round(value * 100, 1) + 0.0
@@ -48,7 +41,7 @@ def build_sector(sector: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, 
     tail = [{"point": p, "quadrant": quadrant(p.rs_ratio, p.rs_momentum)} for p in (rotation.tail if rotation else ())]
     members = list(config.members)
     etf_returns = day.returns.get(config.etf)
-    excess = excess_over(etf_returns, day.returns.get(ctx.config.analysis.benchmark))
+    excess = day.excess.get(config.etf)
     body = renderer.render(
         "sector.md.j2", **ix.base_values(), title=ix.title(name), as_of=day.date.isoformat(), etf=config.etf,
         windows=WINDOWS, etf_returns=etf_returns,
@@ -72,7 +65,7 @@ def build_group(group: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, re
         side = next(("Out of" for l in episode.out_of if l.kind == "group" and l.name == group), None) or \
             next(("Into" for l in episode.into if l.kind == "group" and l.name == group), None)
     basket = day.group_returns.get(group)
-    excess = excess_over(basket, day.returns.get(ctx.config.analysis.benchmark))
+    excess = day.group_excess.get(group)
     body = renderer.render(
         "group.md.j2", **ix.base_values(), title=ix.title(name), as_of=day.date.isoformat(), windows=WINDOWS,
         basket=basket, excess=excess,
@@ -102,7 +95,7 @@ def build_stock(ticker: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, r
     returns = day.returns.get(ticker)
     mover = next((m for m in (*day.winners, *day.losers) if m.ticker == ticker), None)
     context = day.stock_context.get(ticker)
-    excess = excess_over(returns, day.returns.get(ctx.config.analysis.benchmark))
+    excess = day.excess.get(ticker)
     close = day.closes.get(ticker)
     holdings = [{"ref": ix.thesis(t.name), "leg": leg} for t in ctx.theses for leg in t.legs if leg.ticker == ticker]
     catalysts = [{"ref": ix.catalyst(c.name), "date": c.date} for c in ctx.catalysts
