@@ -114,3 +114,9 @@ def test_every_view_model_is_documented_with_its_fields(note):
             assert f"**{model.__name__}**" in guide, model.__name__
             for field in dataclasses.fields(model):
                 assert f"`{field.name}`" in guide, f"{model.__name__}.{field.name}"
+
+
+@pytest.mark.parametrize("retyped", ["252", "= 5 sessions", "streak of 5", "RSP, IWM, QQQ", "five-session"])
+def test_no_analytics_constant_is_retyped_in_a_template(retyped):
+    found = [p.name for p in builtin_templates().rglob("*.j2") if retyped in p.read_text(encoding="utf-8")]
+    assert found == []

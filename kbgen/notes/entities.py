@@ -1,10 +1,12 @@
 """Notes about the universe: one per sector, group and stock, plus Home."""
 from __future__ import annotations
 
+from ..analytics.returns import YEAR_SESSIONS
 from ..analytics.rrg import quadrant
 from ..model import WINDOWS, MarketDay, RenderedNote, WindowReturns
 from .common import HOME, VaultIndex
 from .context import NoteContext
+from .lines import window_lengths
 from .registry import PartInput, note_blocks
 
 RECENT_APPEARANCES = 10
@@ -48,7 +50,7 @@ def build_sector(sector: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, 
         benchmark_returns=day.returns.get(ctx.config.analysis.benchmark), excess=excess,
         row=row, rotation=rotation, tail=tail, members=member_rows(members, day, ix),
         members_without_data=[ix.ticker(t) for t in members if t not in day.returns],
-        daily=ix.daily(day.date),
+        daily=ix.daily(day.date), window_lengths=window_lengths(), sectors_ranked=len(day.sectors),
     )
     properties = {**return_properties(etf_returns, excess), "quadrant": rotation.quadrant if rotation else None}
     meta = ix.frontmatter("sector", sector, name, tickers=[config.etf, *members], sector=sector,
@@ -106,6 +108,7 @@ def build_stock(ticker: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, r
         close=close, returns=returns, excess=excess, mover=mover, context=context,
         appearances=appearances(ticker, day, ctx, ix), holdings=holdings,
         catalysts=sorted(catalysts, key=lambda c: c["date"], reverse=True), daily=ix.daily(day.date),
+        window_lengths=window_lengths(), year_sessions=YEAR_SESSIONS,
     )
     facts = mover or context  # the same facts the note prints
     properties = {"ticker": ticker, "close": None if close is None else round(close, 2),

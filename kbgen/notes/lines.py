@@ -21,6 +21,12 @@ def sessions_in_words(window: str) -> str:
     return f"{in_words(n)} session{'s' if n != 1 else ''}"
 
 
+def window_lengths() -> str:
+    """"1W = 5 sessions, 1M = 21, 3M = 63, 1Y = 252": the fixed windows' lengths."""
+    lengths = [f"{w} = {n}" for w, n in FIXED_SESSIONS.items() if w != "1D"]
+    return f"{lengths[0]} sessions, {', '.join(lengths[1:])}"
+
+
 def returns_by_window(returns: WindowReturns | None) -> dict[str, float | None]:
     """Window -> return (None where there is none): what a table's return cells print."""
     return dict(returns.values) if returns else {}
