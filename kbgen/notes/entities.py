@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from ..analytics.returns import YEAR_SESSIONS
-from ..analytics.rrg import quadrant
 from ..model import WINDOWS, MarketDay, RenderedNote, WindowReturns
 from .common import HOME, VaultIndex
 from .context import NoteContext
 from .lines import window_lengths
+from .parts.sector_note import member_lines
 from .registry import PartInput, note_blocks
 
 RECENT_APPEARANCES = 10
@@ -29,31 +29,17 @@ def return_properties(returns: WindowReturns | None, excess: WindowReturns | Non
     return props
 
 
-def member_rows(tickers, day: MarketDay, ix: VaultIndex) -> list[dict]:
-    """Members with data, best 1D first (leaders on top, laggards at the bottom)."""
-    rows = [{"ref": ix.ticker(t), "ticker": t, "returns": day.returns[t]} for t in tickers if t in day.returns]
-    return sorted(rows, key=lambda r: (r["returns"].get("1D") is None, -(r["returns"].get("1D") or 0.0), r["ticker"]))
-
-
 def build_sector(sector: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, renderer) -> RenderedNote:
+    """A sector's note: its sections are the parts registered for "sector"."""
     config = ctx.config.universe.sectors[sector]
     name = ix.sector_names[sector]
-    row = next((s for s in day.sectors if s.sector == sector), None)
+    inputs = PartInput(day, ctx, ix, subject=sector)
+    body = renderer.render("sector.md.j2", **ix.base_values(), title=ix.title(name), as_of=day.date.isoformat(),
+                           blocks=note_blocks("sector", inputs))
     rotation = next((r for r in day.rotation if r.sector == sector), None)
-    tail = [{"point": p, "quadrant": quadrant(p.rs_ratio, p.rs_momentum)} for p in (rotation.tail if rotation else ())]
-    members = list(config.members)
-    etf_returns = day.returns.get(config.etf)
-    excess = day.excess.get(config.etf)
-    body = renderer.render(
-        "sector.md.j2", **ix.base_values(), title=ix.title(name), as_of=day.date.isoformat(), etf=config.etf,
-        windows=WINDOWS, etf_returns=etf_returns,
-        benchmark_returns=day.returns.get(ctx.config.analysis.benchmark), excess=excess,
-        row=row, rotation=rotation, tail=tail, members=member_rows(members, day, ix),
-        members_without_data=[ix.ticker(t) for t in members if t not in day.returns],
-        daily=ix.daily(day.date), window_lengths=window_lengths(), sectors_ranked=len(day.sectors),
-    )
-    properties = {**return_properties(etf_returns, excess), "quadrant": rotation.quadrant if rotation else None}
-    meta = ix.frontmatter("sector", sector, name, tickers=[config.etf, *members], sector=sector,
+    properties = {**return_properties(day.returns.get(config.etf), day.excess.get(config.etf)),
+                  "quadrant": rotation.quadrant if rotation else None}
+    meta = ix.frontmatter("sector", sector, name, tickers=[config.etf, *config.members], sector=sector,
                           tags=[ix.sector_tag(sector)], aliases=[config.etf], properties=properties)
     return RenderedNote(path=f"Sectors/{name}.md", frontmatter=meta, body=body)
 
@@ -71,7 +57,7 @@ def build_group(group: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, re
     body = renderer.render(
         "group.md.j2", **ix.base_values(), title=ix.title(name), as_of=day.date.isoformat(), windows=WINDOWS,
         basket=basket, excess=excess,
-        members=member_rows(tickers, day, ix), members_without_data=[ix.ticker(t) for t in tickers if t not in day.returns],
+        members=member_lines(tickers, PartInput(day, ctx, ix)), members_without_data=[ix.ticker(t) for t in tickers if t not in day.returns],
         concept=ix.concept_ref(), side=side, daily=ix.daily(day.date),
     )
     meta = ix.frontmatter("group", group, name, tickers=tickers, tags=[ix.group_tag(group)],

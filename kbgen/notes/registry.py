@@ -31,6 +31,7 @@ class PartInput:
     ix: VaultIndex
     charts: tuple[str, ...] = ()
     concept_summary: str | None = None
+    subject: str | None = None          # what the note is about: the sector of a sector note
 
 
 @dataclass(frozen=True)
