@@ -6,7 +6,6 @@ from ..model import WINDOWS, MarketDay, RenderedNote, WindowReturns
 from .common import HOME, VaultIndex
 from .context import NoteContext
 from .lines import window_lengths
-from .parts.sector_note import member_lines
 from .registry import PartInput, note_blocks
 
 RECENT_APPEARANCES = 10
@@ -45,23 +44,14 @@ def build_sector(sector: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, 
 
 
 def build_group(group: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, renderer) -> RenderedNote:
+    """A group's note: its sections are the parts registered for "group"."""
     name = ix.group_names[group]
-    tickers = list(ctx.config.universe.groups[group])
-    episode = day.episode
-    side = None
-    if episode:
-        side = next(("Out of" for l in episode.out_of if l.kind == "group" and l.name == group), None) or \
-            next(("Into" for l in episode.into if l.kind == "group" and l.name == group), None)
-    basket = day.group_returns.get(group)
-    excess = day.group_excess.get(group)
-    body = renderer.render(
-        "group.md.j2", **ix.base_values(), title=ix.title(name), as_of=day.date.isoformat(), windows=WINDOWS,
-        basket=basket, excess=excess,
-        members=member_lines(tickers, PartInput(day, ctx, ix)), members_without_data=[ix.ticker(t) for t in tickers if t not in day.returns],
-        concept=ix.concept_ref(), side=side, daily=ix.daily(day.date),
-    )
-    meta = ix.frontmatter("group", group, name, tickers=tickers, tags=[ix.group_tag(group)],
-                          properties=return_properties(basket, excess))
+    inputs = PartInput(day, ctx, ix, subject=group)
+    body = renderer.render("group.md.j2", **ix.base_values(), title=ix.title(name), as_of=day.date.isoformat(),
+                           blocks=note_blocks("group", inputs))
+    meta = ix.frontmatter("group", group, name, tickers=list(ctx.config.universe.groups[group]),
+                          tags=[ix.group_tag(group)],
+                          properties=return_properties(day.group_returns.get(group), day.group_excess.get(group)))
     return RenderedNote(path=f"Groups/{name}.md", frontmatter=meta, body=body)
 
 
