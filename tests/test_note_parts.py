@@ -23,6 +23,7 @@ CONCEPT_PARTS = ["rotation_summary", "rotation_flows", "key_moves", "drivers", "
 HOME_PARTS = ["home_overview", "home_sectors", "home_theses", "home_browse"]
 SECTOR_PARTS = ["sector_performance", "sector_rotation", "sector_members"]
 GROUP_PARTS = ["group_performance", "group_members"]
+STOCK_PARTS = ["stock_overview", "stock_history"]
 
 
 def daily_body(renderer: Renderer | None = None) -> str:
@@ -32,7 +33,7 @@ def daily_body(renderer: Renderer | None = None) -> str:
 
 @pytest.mark.parametrize("note, names", [("daily", DAILY_PARTS), ("concept", CONCEPT_PARTS),
                                          ("home", HOME_PARTS), ("sector", SECTOR_PARTS),
-                                         ("group", GROUP_PARTS)])
+                                         ("group", GROUP_PARTS), ("stock", STOCK_PARTS)])
 def test_parts_in_note_order_each_with_its_partial(note, names):
     parts = registry.parts_for(note)
     assert [p.name for p in parts] == names
@@ -72,9 +73,9 @@ def test_registering_a_name_twice_is_refused():
 
 
 @pytest.mark.parametrize("template", ["daily.md.j2", "concept.md.j2", "home.md.j2", "sector.md.j2", "group.md.j2",
-                                      "thesis_impact.md.j2",
+                                      "stock.md.j2", "thesis_impact.md.j2",
                                       *(f"parts/{p}.md.j2" for p in DAILY_PARTS + CONCEPT_PARTS + HOME_PARTS
-                                        + SECTOR_PARTS + GROUP_PARTS)])
+                                        + SECTOR_PARTS + GROUP_PARTS + STOCK_PARTS)])
 def test_note_templates_read_view_models_only(template):
     """No analytics internals (the MarketDay `day`, its `episode`, a SectorRow's `row`) in the templates."""
     text = (builtin_templates() / template).read_text(encoding="utf-8")
@@ -110,7 +111,7 @@ def view_models(view_type) -> list[type]:
     return [t for t in options if dataclasses.is_dataclass(t)]
 
 
-@pytest.mark.parametrize("note", ["daily", "concept", "home", "sector", "group"])
+@pytest.mark.parametrize("note", ["daily", "concept", "home", "sector", "group", "stock"])
 def test_every_view_model_is_documented_with_its_fields(note):
     guide = (Path(__file__).parent.parent / "CONTRIBUTING.md").read_text(encoding="utf-8")
     for p in registry.parts_for(note):

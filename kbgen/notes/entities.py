@@ -1,14 +1,11 @@
 """Notes about the universe: one per sector, group and stock, plus Home."""
 from __future__ import annotations
 
-from ..analytics.returns import YEAR_SESSIONS
-from ..model import WINDOWS, MarketDay, RenderedNote, WindowReturns
+from ..model import MarketDay, RenderedNote, WindowReturns
 from .common import HOME, VaultIndex
 from .context import NoteContext
-from .lines import window_lengths
 from .registry import PartInput, note_blocks
 
-RECENT_APPEARANCES = 10
 # Windows whose return and excess a sector, group or stock note also carries as number properties.
 PROPERTY_WINDOWS = ("1D", "1W", "1M", "YTD")
 
@@ -55,40 +52,18 @@ def build_group(group: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, re
     return RenderedNote(path=f"Groups/{name}.md", frontmatter=meta, body=body)
 
 
-def appearances(ticker: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex) -> list[dict]:
-    """The stock's days among the movers, newest first, never after the note's date."""
-    seen = {(d, kind): move for d, kind, move in ctx.mover_history.get(ticker, ()) if d <= day.date}
-    for kind, movers in (("winner", day.winners), ("loser", day.losers)):
-        for m in movers:
-            if m.ticker == ticker:
-                seen[(day.date, kind)] = m.move
-    recent = sorted(seen.items(), key=lambda item: item[0][0], reverse=True)[:RECENT_APPEARANCES]
-    return [{"date": ix.daily(d), "kind": kind, "move": move} for (d, kind), move in recent]
-
-
 def build_stock(ticker: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, renderer) -> RenderedNote:
+    """A stock's note: its sections are the parts registered for "stock"."""
     security = ctx.config.securities[ticker]
     name = ix.stock_names[ticker]
     groups = ctx.config.groups_of(ticker)
-    returns = day.returns.get(ticker)
-    mover = next((m for m in (*day.winners, *day.losers) if m.ticker == ticker), None)
-    context = day.stock_context.get(ticker)
-    excess = day.excess.get(ticker)
+    body = renderer.render("stock.md.j2", **ix.base_values(), title=ix.title(name), as_of=day.date.isoformat(),
+                           blocks=note_blocks("stock", PartInput(day, ctx, ix, subject=ticker)))
+    facts = next((m for m in (*day.winners, *day.losers) if m.ticker == ticker), None) or day.stock_context.get(ticker)
     close = day.closes.get(ticker)
-    holdings = [{"ref": ix.thesis(t.name), "leg": leg} for t in ctx.theses for leg in t.legs if leg.ticker == ticker]
-    catalysts = [{"ref": ix.catalyst(c.name), "date": c.date} for c in ctx.catalysts
-                 if c.date <= day.date and (ticker in c.tickers or security.sector in c.sectors)]
-    body = renderer.render(
-        "stock.md.j2", **ix.base_values(), title=ix.title(name), as_of=day.date.isoformat(), ticker=ticker,
-        sector=ix.sector(security.sector), groups=[ix.group(g) for g in groups], windows=WINDOWS,
-        close=close, returns=returns, excess=excess, mover=mover, context=context,
-        appearances=appearances(ticker, day, ctx, ix), holdings=holdings,
-        catalysts=sorted(catalysts, key=lambda c: c["date"], reverse=True), daily=ix.daily(day.date),
-        window_lengths=window_lengths(), year_sessions=YEAR_SESSIONS,
-    )
-    facts = mover or context  # the same facts the note prints
     properties = {"ticker": ticker, "close": None if close is None else round(close, 2),
-                  **return_properties(returns, excess), "streak": facts.context.streak if facts else None}
+                  **return_properties(day.returns.get(ticker), day.excess.get(ticker)),
+                  "streak": facts.context.streak if facts else None}  # the same facts the note prints
     meta = ix.frontmatter("stock", ticker, name, tickers=[ticker], sector=security.sector,
                           tags=[ix.sector_tag(security.sector)] + [ix.group_tag(g) for g in groups],
                           aliases=[ticker], properties=properties)
