@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kbgen.notes import build_notes, registry
+from kbgen.notes.common import VaultIndex
 from kbgen.render import Renderer
 from kbgen.resources import builtin_templates
 from notes_fixtures import make_config, make_context, make_day
@@ -126,3 +127,10 @@ def test_every_view_model_is_documented_with_its_fields(note):
 def test_no_analytics_constant_is_retyped_in_a_template(retyped):
     found = [p.name for p in builtin_templates().rglob("*.j2") if retyped in p.read_text(encoding="utf-8")]
     assert found == []
+
+
+def test_templates_are_not_handed_the_market_day():
+    """Only view models reach a template: a user template reading `day` gets a clear error."""
+    ctx = make_context(make_config(PROJECT))
+    ix = VaultIndex(make_day(), ctx)
+    assert "day" not in ix.base_values()

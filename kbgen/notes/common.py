@@ -161,6 +161,6 @@ class VaultIndex:
         return f"group/{slug(group)}"
 
     def base_values(self) -> dict:
-        """Values every template receives."""
-        return {"day": self.day, "simulated": self.ctx.simulated, "source": self.ctx.source,
+        """Values every template receives (view models, never the analytics' MarketDay)."""
+        return {"simulated": self.ctx.simulated, "source": self.ctx.source,
                 "benchmark": self.config.analysis.benchmark, "home": Ref(HOME, HOME)}
