@@ -28,7 +28,6 @@ class Thesis:
     name: str  # the note's name, e.g. "Long NVIDIA"
     legs: tuple[Leg, ...]
     benchmark: str = "SPY"
-    stance: str = "long"
 
 
 @dataclass(frozen=True)
@@ -66,24 +65,31 @@ class SectorRow:
 
 
 @dataclass(frozen=True)
+class MoverContext:
+    """The per-day numbers of one ticker that the facts are phrased from."""
+
+    move_1d: float | None
+    streak: int
+    record_high: bool
+    record_low: bool
+    high_since: dt.date | None
+    low_since: dt.date | None
+    gap: float | None
+    relative_volume: float | None
+    history_start: dt.date | None = None   # first stored row: a "record" is only a record since then
+
+
+@dataclass(frozen=True)
 class Mover:
     ticker: str
     name: str
     sector: str | None
     groups: tuple[str, ...]
     move: float                     # the ranked move (1D or 1W)
-    close: float
-    streak: int                     # +7 = 7th straight gain, -7 = 7th straight decline
-    record_high: bool               # highest adjusted close in the stored history
-    record_low: bool
-    high_since: dt.date | None      # highest close since this date (None when not a high)
-    low_since: dt.date | None
-    gap: float | None               # open vs previous close; None when no open
-    open_to_close: float | None     # close vs open
-    relative_volume: float | None   # volume / 20-session average volume
+    context: MoverContext           # the session's numbers the facts are phrased from
     catalysts: tuple[str, ...]      # names of catalyst notes that match
     facts: tuple[str, ...]          # the context in words, e.g. "7th straight decline"
-    from_52w_high: float | None = None  # close vs the highest close of the last 252 sessions (0 = at it)
+    from_52w_high: float | None = None  # close vs the highest close of the last year's sessions (0 = at it)
 
 
 @dataclass(frozen=True)
@@ -191,8 +197,14 @@ class MarketDay:
     stale: tuple[str, ...] = ()        # universe tickers whose last row is before this date
     close_basis: tuple[str, ...] = ()  # tickers with no adjusted close: their returns use the close
     group_returns: dict[str, WindowReturns] = field(default_factory=dict)  # equal-weight baskets of groups
+    # return minus the benchmark's, per window, of every ticker and every group basket; empty
+    # without benchmark prices
+    excess: dict[str, WindowReturns] = field(default_factory=dict)
+    group_excess: dict[str, WindowReturns] = field(default_factory=dict)
     notable: tuple[Mover, ...] = ()    # other stocks on a long streak or at a record close today
     stock_context: dict[str, Mover] = field(default_factory=dict)  # every stock's facts, when asked for
+    # each registered analytic's row for the session, by name: {column: value or None} (analytics/registry.py)
+    analytics: dict[str, dict[str, float | None]] = field(default_factory=dict)
 
 
 # --- notes ready for the vault writer ------------------------------------------------------

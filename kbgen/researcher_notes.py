@@ -113,7 +113,7 @@ def _thesis(path: Path, meta: dict, config: Config, problems: list[str]) -> Thes
     benchmark = str(meta.get("benchmark", config.analysis.benchmark)).upper()
     if benchmark not in config.securities:
         problems.append(f"{path}: benchmark {benchmark} is not in the universe; add it under universe.benchmarks")
-    return Thesis(name=path.stem, legs=tuple(legs), benchmark=benchmark, stance=str(meta.get("stance", "long")))
+    return Thesis(name=path.stem, legs=tuple(legs), benchmark=benchmark)
 
 
 def _catalyst(path: Path, meta: dict, config: Config, problems: list[str]) -> Catalyst | None:

@@ -13,7 +13,7 @@ import yaml
 
 from kbgen.config import Config, parse_config
 from kbgen.model import (
-    BaseRate, Breadth, Catalyst, Episode, FlowLeg, Leg, MarketDay, Mover, RotationPoint, RotationRow,
+    BaseRate, Breadth, Catalyst, Episode, FlowLeg, Leg, MarketDay, Mover, MoverContext, RotationPoint, RotationRow,
     SectorRow, Thesis, ThesisImpact, WindowReturns,
 )
 from kbgen.notes import NoteContext
@@ -77,17 +77,26 @@ RETURNS = {
 CLOSES = {t: 100.0 + 7 * i for i, t in enumerate(RETURNS)}
 
 
-def excess(ticker: str) -> WindowReturns:
+GROUP_RETURNS = {"Magnificent 7": wr(-0.016, -0.038, -0.041, -0.042, 0.024, -0.041, 0.21),
+                 "Defense primes": wr(0.074, 0.09, 0.095, 0.103, 0.072, 0.095, 0.15),
+                 "Small caps": RETURNS["IWM"]}
+
+
+def minus_spy(returns: WindowReturns) -> WindowReturns:
     spy = RETURNS["SPY"].values
-    return WindowReturns({w: v - spy[w] for w, v in RETURNS[ticker].values.items()})
+    return WindowReturns({w: v - spy[w] for w, v in returns.values.items()})
 
 
-def mover(ticker, name, sector, groups, move, streak=1, facts=(), catalysts=(), **extra) -> Mover:
-    fields = dict(ticker=ticker, name=name, sector=sector, groups=groups, move=move, close=CLOSES[ticker],
-                  streak=streak, record_high=False, record_low=False, high_since=None, low_since=None,
-                  gap=None, open_to_close=None, relative_volume=None, catalysts=catalysts, facts=facts)
-    fields.update(extra)
-    return Mover(**fields)
+def excess(ticker: str) -> WindowReturns:
+    return minus_spy(RETURNS[ticker])
+
+
+def mover(ticker, name, sector, groups, move, streak=1, facts=(), catalysts=(), **context) -> Mover:
+    numbers = dict(move_1d=move, streak=streak, record_high=False, record_low=False, high_since=None, low_since=None,
+                   gap=None, relative_volume=None)
+    numbers.update(context)
+    return Mover(ticker=ticker, name=name, sector=sector, groups=groups, move=move, context=MoverContext(**numbers),
+                 catalysts=catalysts, facts=facts)
 
 
 def tail(*points) -> tuple[RotationPoint, ...]:
@@ -100,22 +109,28 @@ def make_episode(end: dt.date | None = None) -> Episode:
                                                          0.042, 0.061, 0.070, 0.076, 0.084)))
     return Episode(
         start=D(2025, 12, 22), end=end, accelerated_week=(D(2025, 12, 31), D(2026, 1, 7)),
-        out_of=(FlowLeg("Magnificent 7", "group", None, -0.052), FlowLeg("Information Technology", "sector", "XLK", -0.031)),
-        into=(FlowLeg("Defense primes", "group", None, 0.091), FlowLeg("Small caps", "group", None, 0.037),
-              FlowLeg("Industrials", "sector", "XLI", 0.030)),
+        out_of=(FlowLeg(name="Magnificent 7", kind="group", ticker=None, excess=-0.052), FlowLeg(name="Information Technology", kind="sector", ticker="XLK", excess=-0.031)),
+        into=(FlowLeg(name="Defense primes", kind="group", ticker=None, excess=0.091), FlowLeg(name="Small caps", kind="group", ticker=None, excess=0.037),
+              FlowLeg(name="Industrials", kind="sector", ticker="XLI", excess=0.030)),
         size=0.084, rank_correlation=-0.62, spread=spread)
 
 
 def make_day(episode: bool = True) -> MarketDay:
     sectors = (
-        SectorRow("Industrials", "XLI", RETURNS["XLI"], excess("XLI"), 1, 2, 3, 0.074, 1.0, "Leading"),
-        SectorRow("Energy", "XLE", RETURNS["XLE"], excess("XLE"), 2, -1, 0, 0.003, 1.0, "Improving"),
-        SectorRow("Information Technology", "XLK", RETURNS["XLK"], excess("XLK"), 3, -1, -3, -0.026, 0.0, "Weakening"),
+        SectorRow(sector="Industrials", etf="XLI", returns=RETURNS["XLI"], excess=excess("XLI"),
+                  rank_1d=1, rank_change_1d=2, rank_change_1w=3,
+                  members_equal_weight_1d=0.074, members_up_share=1.0, quadrant="Leading"),
+        SectorRow(sector="Energy", etf="XLE", returns=RETURNS["XLE"], excess=excess("XLE"),
+                  rank_1d=2, rank_change_1d=-1, rank_change_1w=0,
+                  members_equal_weight_1d=0.003, members_up_share=1.0, quadrant="Improving"),
+        SectorRow(sector="Information Technology", etf="XLK", returns=RETURNS["XLK"], excess=excess("XLK"),
+                  rank_1d=3, rank_change_1d=-1, rank_change_1w=-3,
+                  members_equal_weight_1d=-0.026, members_up_share=0.0, quadrant="Weakening"),
     )
     winners = (
         mover("NOC", "Northrop Grumman", "Industrials", ("Defense primes",), 0.083, 3,
               ("3rd straight gain", "record close", "opened +9.2%, closed +8.3%", "volume 3.1x 20-day average"),
-              ("Trump defense budget",), record_high=True, gap=0.092, open_to_close=-0.008, relative_volume=3.1),
+              ("Trump defense budget",), record_high=True, gap=0.092, relative_volume=3.1),
         mover("LMT", "Lockheed Martin", "Industrials", ("Defense primes",), 0.079, 2, ("2nd straight gain",),
               ("Trump defense budget",)),
         mover("GD", "General Dynamics", "Industrials", ("Defense primes",), 0.061, 1, (), ("Trump defense budget",)),
@@ -129,30 +144,33 @@ def make_day(episode: bool = True) -> MarketDay:
     weekly_winners = tuple(replace(m, move=RETURNS[m.ticker].get("1W")) for m in winners[:2])
     weekly_losers = tuple(replace(m, move=RETURNS[m.ticker].get("1W")) for m in losers[:2])
     rotation = (
-        RotationRow("Industrials", "XLI", 103.1, 102.4, "Leading", tail((99.1, 98.7), (99.8, 100.4), (101.0, 101.6), (102.2, 102.3), (103.1, 102.4))),
-        RotationRow("Energy", "XLE", 98.6, 100.9, "Improving", tail((97.9, 99.2), (98.0, 99.8), (98.2, 100.3), (98.4, 100.6), (98.6, 100.9))),
-        RotationRow("Information Technology", "XLK", 101.2, 97.6, "Weakening", tail((104.0, 101.1), (103.6, 100.2), (102.8, 99.1), (102.0, 98.2), (101.2, 97.6))),
+        RotationRow(sector="Industrials", etf="XLI", rs_ratio=103.1, rs_momentum=102.4, quadrant="Leading", tail=tail((99.1, 98.7), (99.8, 100.4), (101.0, 101.6), (102.2, 102.3), (103.1, 102.4))),
+        RotationRow(sector="Energy", etf="XLE", rs_ratio=98.6, rs_momentum=100.9, quadrant="Improving", tail=tail((97.9, 99.2), (98.0, 99.8), (98.2, 100.3), (98.4, 100.6), (98.6, 100.9))),
+        RotationRow(sector="Information Technology", etf="XLK", rs_ratio=101.2, rs_momentum=97.6, quadrant="Weakening", tail=tail((104.0, 101.1), (103.6, 100.2), (102.8, 99.1), (102.0, 98.2), (101.2, 97.6))),
     )
     spreads = {"Equal vs cap weight": excess("RSP"), "Small vs large": excess("IWM"), "Nasdaq vs S&P": excess("QQQ")}
     impacts = (
-        ThesisImpact("Long NVIDIA", "Near-term pressure", "1W", -0.045, "3M", 0.023,
-                     "1W excess -4.5% vs SPY (NVDA -3.4%); 3M excess +2.3%", (("NVDA", -0.045),)),
-        ThesisImpact("Long defense AI", "Validating", "1W", 0.077, "3M", 0.031,
-                     "1W excess +7.7% vs SPY (NOC +10.2%, LMT +9.5%); 3M excess +3.1%", (("NOC", 0.031), ("LMT", 0.028))),
+        ThesisImpact(thesis="Long NVIDIA", label="Near-term pressure", short_window="1W", short_excess=-0.045,
+                     long_window="3M", long_excess=0.023, rationale="1W excess -4.5% vs SPY (NVDA -3.4%); 3M excess +2.3%", drivers=(("NVDA", -0.045),)),
+        ThesisImpact(thesis="Long defense AI", label="Validating", short_window="1W", short_excess=0.077,
+                     long_window="3M", long_excess=0.031, rationale="1W excess +7.7% vs SPY (NOC +10.2%, LMT +9.5%); 3M excess +3.1%",
+                     drivers=(("NOC", 0.031), ("LMT", 0.028))),
     )
     base_rates = (
-        BaseRate("Past rotation episodes lasted (sessions)", 3, None, None, median=18.0, low=9.0, high=41.0),
-        BaseRate("QQQ rose the next session after RSP beat SPY by over 1%", 12, 7, 7 / 12),
-        BaseRate("SPY rose over the next week after a sector leadership flip", 2, None, None),
+        BaseRate(question="Past rotation episodes lasted (sessions)", cases=3, hits=None, rate=None,
+                 median=18.0, low=9.0, high=41.0),
+        BaseRate(question="QQQ rose the next session after RSP beat SPY by over 1%", cases=12, hits=7, rate=7 / 12),
+        BaseRate(question="SPY rose over the next week after a sector leadership flip", cases=2, hits=None, rate=None),
     )
     return MarketDay(
         date=AS_OF, previous=D(2026, 1, 7), returns=RETURNS, closes=CLOSES, indices=("^GSPC", "SPY", "QQQ", "IWM", "RSP"),
         sectors=sectors, winners=winners, losers=losers, weekly_winners=weekly_winners, weekly_losers=weekly_losers,
-        breadth=Breadth(spreads, 0.58, 0.71, 4, 1, 7, 5), rotation=rotation,
+        breadth=Breadth(spreads=spreads, above_50d=0.58, above_200d=0.71, new_highs=4, new_lows=1, advancers=7, decliners=5),
+        rotation=rotation,
         episode=make_episode() if episode else None, past_episodes=(), impacts=impacts, base_rates=base_rates,
-        stale=("XOM",), group_returns={"Magnificent 7": wr(-0.016, -0.038, -0.041, -0.042, 0.024, -0.041, 0.21),
-                                       "Defense primes": wr(0.074, 0.09, 0.095, 0.103, 0.072, 0.095, 0.15),
-                                       "Small caps": RETURNS["IWM"]},
+        stale=("XOM",), group_returns=GROUP_RETURNS,
+        excess={t: excess(t) for t in RETURNS}, group_excess={g: minus_spy(r) for g, r in GROUP_RETURNS.items()},
+        analytics={"sector_year_highs": {"Industrials": 0.5, "Energy": 0.0, "Information Technology": None}},
     )
 
 
@@ -164,7 +182,8 @@ CATALYSTS = (Catalyst("Trump defense budget", D(2026, 1, 7), ("LMT", "NOC", "GD"
 
 
 def make_context(config: Config, daily_dates=SESSIONS[:12], simulated: bool = False, **overrides) -> NoteContext:
-    earlier = ThesisImpact("Long NVIDIA", "Mixed", "1W", -0.004, "3M", 0.041, "1W excess -0.4% vs SPY; 3M excess +4.1%", ())
+    earlier = ThesisImpact(thesis="Long NVIDIA", label="Mixed", short_window="1W", short_excess=-0.004, long_window="3M",
+                           long_excess=0.041, rationale="1W excess -0.4% vs SPY; 3M excess +4.1%", drivers=())
     values = dict(
         config=config, theses=THESES, catalysts=CATALYSTS, daily_dates=tuple(daily_dates),
         impact_history={"Long NVIDIA": ((D(2026, 1, 6), earlier), (D(2026, 1, 7), earlier))},

@@ -77,7 +77,7 @@ def test_a_streak_of_exactly_seven_declines_is_stated():
     closes["AAA"] = pd.Series(path, index=index)
     day = analyzer(closes).day(index[-1].date())
     loser = mover(day, "AAA")
-    assert loser.streak == -7
+    assert loser.context.streak == -7
     assert "7th straight decline" in loser.facts
 
 
@@ -94,8 +94,8 @@ def test_record_close_on_the_last_day_and_high_since():
     closes["DEF"] = pd.Series(def_values, index=index)
     day = analyzer(closes).day(index[-1].date())
     bbb, deff = mover(day, "BBB"), mover(day, "DEF")
-    assert bbb.record_high and f"record close in the stored history (from {index[0].date().isoformat()})" in bbb.facts
-    assert not deff.record_high and deff.high_since == index[10].date()
+    assert bbb.context.record_high and f"record close in the stored history (from {index[0].date().isoformat()})" in bbb.facts
+    assert not deff.context.record_high and deff.context.high_since == index[10].date()
     assert f"highest close since {index[10].date().isoformat()}" in deff.facts
 
 
@@ -106,7 +106,7 @@ def test_high_since_is_not_reported_when_recent():
     values[50] = 130   # only 9 sessions back
     values[-1] = 125
     closes["DEF"] = pd.Series(values, index=index)
-    assert mover(analyzer(closes).day(index[-1].date()), "DEF").high_since is None
+    assert mover(analyzer(closes).day(index[-1].date()), "DEF").context.high_since is None
 
 
 def test_a_gap_that_fades():
@@ -120,8 +120,7 @@ def test_a_gap_that_fades():
     closes["GAP"] = gap_close
     day = analyzer(closes, opens=opens).day(index[-1].date())
     gapper = mover(day, "GAP")
-    assert gapper.gap == pytest.approx(0.071)
-    assert gapper.open_to_close == pytest.approx(1.043 / 1.071 - 1)
+    assert gapper.context.gap == pytest.approx(0.071)
     assert "opened +7.1%, closed +4.3%" in gapper.facts
 
 
@@ -133,7 +132,7 @@ def test_relative_volume_against_the_previous_twenty_sessions():
     volume = pd.Series(1000.0, index=index)
     volume.iloc[-1] = 2300.0
     day = analyzer(closes, volume={"OIL": volume}).day(index[-1].date())
-    assert mover(day, "OIL").relative_volume == pytest.approx(2.3)
+    assert mover(day, "OIL").context.relative_volume == pytest.approx(2.3)
     assert "volume 2.3x 20-day average" in mover(day, "OIL").facts
 
 
@@ -145,7 +144,7 @@ def test_close_only_ticker_gets_no_invented_intraday_numbers():
     frame.loc[frame.ticker == "NET", ["open", "high", "low", "volume"]] = np.nan
     day = Analyzer(PricePanel.from_long(frame), make_config()).day(closes["NET"].index[-1].date())
     net = mover(day, "NET")
-    assert net.gap is None and net.open_to_close is None and net.relative_volume is None
+    assert net.context.gap is None and net.context.relative_volume is None
     assert not any("opened" in f or "volume" in f for f in net.facts)
 
 
@@ -159,7 +158,7 @@ def test_split_sized_jump_in_close_with_smooth_adj_is_not_a_move():
     closes["AAA"] = raw
     day = analyzer(closes, opens=opens, adj={"AAA": adj}).day(index[-1].date())
     assert day.returns["AAA"].get("1D") == pytest.approx(adj.iloc[-1] / adj.iloc[-2] - 1)
-    assert all(m.ticker != "AAA" or abs(m.gap) < 0.01 for m in (*day.winners, *day.losers))
+    assert all(m.ticker != "AAA" or abs(m.context.gap) < 0.01 for m in (*day.winners, *day.losers))
 
 
 def test_window_returns_and_excess_by_hand():
@@ -356,7 +355,7 @@ def test_breadth_shares_new_highs_and_lows_with_a_full_year():
     assert (day.breadth.new_highs, day.breadth.new_lows) == (4, 2)
     assert day.breadth.above_50d == pytest.approx(4 / 6) and day.breadth.above_200d == pytest.approx(4 / 6)
     net = mover(day, "NET")
-    assert net.record_low and "lowest close in the stored history (from 2025-01-02)" in net.facts
+    assert net.context.record_low and "lowest close in the stored history (from 2025-01-02)" in net.facts
 
 
 def test_weekly_movers_are_ranked_by_the_weeks_move():

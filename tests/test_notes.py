@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kbgen.model import WindowReturns
 from kbgen.notes import build_notes
 from kbgen.notes.names import NameBook, safe_name
 from kbgen.render import Renderer
@@ -455,3 +456,26 @@ def test_long_names_are_cut_at_a_character_and_stay_distinct():
         assert 248 <= len(name.encode("utf-8")) <= 250 and name.startswith("Ä" * 118)  # Ä is 2 bytes; 250 leaves room for .html
     assert book.title(first) == "Ä" * 300 + " one"
     assert book.assign("stock", "C", "Short", "C") == "Short" and book.title("Short") == "Short"
+
+
+def test_sector_note_tail_uses_the_rotation_graphs_quadrant_rule():
+    """A tail point exactly at 100 is not above the benchmark's trend: Lagging, as analytics say."""
+    day = make_day()
+    it = next(r for r in day.rotation if r.sector == "Information Technology")
+    at_par = replace(it, tail=(*it.tail[:-1], replace(it.tail[-1], rs_ratio=100.0, rs_momentum=100.0)))
+    day = replace(day, rotation=tuple(at_par if r is it else r for r in day.rotation))
+    notes, _ = build(day=day)
+    body = next(n.body for n in notes if n.path == "Sectors/Information Technology.md")
+    assert f"| {AS_OF.isoformat()} | 100.0 | 100.0 | Lagging |" in body
+
+
+def test_sector_and_group_notes_print_the_analytics_excess_returns():
+    """The notes print the excess the analytics computed, never one of their own."""
+    day = make_day()
+    marked = WindowReturns({w: 0.123 for w in day.excess["XLK"].values})
+    day = replace(day, excess={**day.excess, "XLK": marked}, group_excess={**day.group_excess, "Defense primes": marked})
+    notes, _ = build(day=day)
+    for path in ("Sectors/Information Technology.md", "Groups/Defense primes.md"):
+        note = next(n for n in notes if n.path == path)
+        assert "| Excess vs SPY | +12.3% | +12.3% |" in note.body, path
+        assert note.frontmatter["excess_1w_pct"] == 12.3

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .returns import YEAR_SESSIONS
+
 # label -> (ticker, reference): spread = return(ticker) - return(reference) per window
 SPREADS = {
     "Equal vs cap weight": ("RSP", "SPY"),
     "Small vs large": ("IWM", "SPY"),
     "Nasdaq vs S&P": ("QQQ", "SPY"),
 }
-YEAR_SESSIONS = 252
+SHORT_AVERAGE, LONG_AVERAGE = 50, 200  # sessions of the moving averages a stock is compared with
 
 
 def spread_frames(returns: dict[str, pd.DataFrame]) -> dict[str, dict[str, pd.Series]]:
@@ -29,7 +31,7 @@ def participation(adj: pd.DataFrame, returns_1d: pd.DataFrame) -> pd.DataFrame:
     new highs / lows only with a full year (252 sessions) behind it; it counts once in each.
     """
     out = pd.DataFrame(index=adj.index)
-    for sessions in (50, 200):
+    for sessions in (SHORT_AVERAGE, LONG_AVERAGE):
         average = adj.rolling(sessions, min_periods=sessions).mean()
         eligible = average.notna() & adj.notna()
         counted = eligible.sum(axis=1)

@@ -15,7 +15,7 @@ from ..config import Config
 from ..model import (
     WINDOWS, Breadth, Catalyst, MarketDay, Mover, RotationPoint, RotationRow, SectorRow, Thesis, WindowReturns,
 )
-from . import baserates, breadth, movers, rrg, rotation, sectors, theses
+from . import baserates, breadth, movers, registry, rrg, rotation, sectors, theses
 from .panel import PricePanel
 from .returns import as_optional, window_returns
 
@@ -35,6 +35,8 @@ class Analyzer:
         self.returns = window_returns(adj)
         self._return_rows = {w: frame.to_numpy() for w, frame in self.returns.items()}
         self.excess = sectors.excess_returns(self.returns, self.benchmark)
+        self._excess_rows = {w: frame.to_numpy() for w, frame in self.excess.items()}
+        self.has_benchmark = self.benchmark in adj.columns
         self.stocks = [t for t in adj.columns if (s := config.securities.get(t)) is not None and s.kind == "stock"]
         # selected once: a column selection copies the frame, and movers are ranked on every session
         self._stock_moves = {w: self.returns[w][self.stocks] for w in ("1D", "1W")}
@@ -46,6 +48,7 @@ class Analyzer:
         self._rotation_indicators()
         self._base_rate_events()
         self._group_means = self._group_mean_returns()
+        self.registered = {a.name: self._run(a) for a in registry.registered()}
 
     # --- construction ----------------------------------------------------------------------
 
@@ -63,7 +66,7 @@ class Analyzer:
         self.streaks = movers.streaks(adj)
         self.record_high, self.record_low = movers.records(adj)
         self.from_52w_high = movers.from_year_high(adj)
-        self.gap, self.open_to_close = movers.gaps(self.panel.open[self.stocks], self.panel.close[self.stocks], adj)
+        self.gap = movers.gaps(self.panel.open[self.stocks], self.panel.close[self.stocks], adj)
         self.relative_volume = movers.relative_volume(self.panel.volume[self.stocks])
 
     def _rotation_indicators(self) -> None:
@@ -88,6 +91,12 @@ class Analyzer:
             ),
         ]
         self.events = [e for e in events if e is not None]
+
+    def _run(self, analytic: registry.Analytic) -> pd.DataFrame:
+        frame = analytic.compute(self.panel, self.config)
+        if not frame.index.equals(self.panel.sessions):
+            raise ValueError(f"analytic {analytic.name} must return one row per session of the panel")
+        return frame
 
     def _group_mean_returns(self) -> dict[str, dict[str, np.ndarray]]:
         """Per group and window, the mean over members with a value, on every session."""
@@ -119,8 +128,7 @@ class Analyzer:
         stock too (for the stock notes, written once per build)."""
         at = self.position(as_of)
         date = self._dates[at]
-        rows = {w: values[at] for w, values in self._return_rows.items()}
-        returns = {t: WindowReturns({w: as_optional(rows[w][i]) for w in WINDOWS}) for i, t in enumerate(self.panel.tickers)}
+        returns = self._all_returns(self._return_rows, at)
         episode, past = rotation.detect_episodes(self.legs, at, self.lookback, self.recent, self.scanned)
         winners, losers = movers.ranked(self._stock_moves["1D"].iloc[at], self.config.analysis.movers)
         weekly_winners, weekly_losers = movers.ranked(self._stock_moves["1W"].iloc[at], self.config.analysis.movers)
@@ -146,9 +154,12 @@ class Analyzer:
             stale=tuple(sorted(t for t, last in self.panel.last_dates.items()
                                if last < date and t in self.config.securities and self.panel.first_dates[t] <= date)),
             group_returns=self._group_returns(at),
+            excess=self._all_returns(self._excess_rows, at) if self.has_benchmark else {},
+            group_excess=self._group_excess(at) if self.has_benchmark else {},
             close_basis=tuple(t for t in self.panel.close_basis if t in self.config.securities and t in date_closes),
             notable=self._notable(at, {*winners, *losers}),
             stock_context=self._stock_context(at) if stock_context else {},
+            analytics=self._registered_at(at),
         )
 
     def impacts_on(self, as_of: dt.date) -> tuple:
@@ -212,12 +223,7 @@ class Analyzer:
             out.append(Mover(
                 ticker=ticker, name=security.name, sector=security.sector,
                 groups=tuple(self.config.groups_of(ticker)),
-                move=float(self.returns[window][ticker].iat[at]),
-                close=float(self.panel.close[ticker].iat[at]),
-                streak=context.streak, record_high=context.record_high, record_low=context.record_low,
-                high_since=context.high_since, low_since=context.low_since,
-                gap=context.gap, open_to_close=as_optional(self.open_to_close[ticker].iat[at]),
-                relative_volume=context.relative_volume,
+                move=float(self.returns[window][ticker].iat[at]), context=context,
                 catalysts=movers.matching_catalysts(ticker, security.sector, self._dates[at], window_start, self.catalysts),
                 facts=movers.facts(context),
                 from_52w_high=as_optional(self.from_52w_high[ticker].iat[at]),
@@ -277,6 +283,22 @@ class Analyzer:
         min_cases = self.config.analysis.min_cases
         durations = baserates.episode_durations(past, episode, date, self._dates[: at + 1], min_cases)
         return (durations, *(e.at(at, min_cases) for e in self.events))
+
+    def _registered_at(self, at: int) -> dict[str, dict[str, float | None]]:
+        """Each registered analytic's row for the session."""
+        return {name: {str(column): as_optional(value) for column, value in frame.iloc[at].items()}
+                for name, frame in self.registered.items()}
+
+    def _all_returns(self, frames: dict[str, np.ndarray], at: int) -> dict[str, WindowReturns]:
+        """Every ticker's window returns (or excess returns) on the session."""
+        rows = {w: values[at] for w, values in frames.items()}
+        return {t: WindowReturns({w: as_optional(rows[w][i]) for w in WINDOWS}) for i, t in enumerate(self.panel.tickers)}
+
+    def _group_excess(self, at: int) -> dict[str, WindowReturns]:
+        """Each group basket's return minus the benchmark's."""
+        bench = {w: self._return_rows[w][at][self.panel.tickers.index(self.benchmark)] for w in WINDOWS}
+        return {name: WindowReturns({w: as_optional(means[w][at] - bench[w]) for w in WINDOWS})
+                for name, means in self._group_means.items()}
 
     def _group_returns(self, at: int) -> dict[str, WindowReturns]:
         """Equal-weight mean of the members' window returns (members with a value)."""

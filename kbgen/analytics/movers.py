@@ -6,12 +6,12 @@ volume); the "highest close since" look-back is done only for the handful of mov
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ..model import Catalyst
+from ..model import Catalyst, MoverContext
+from .returns import YEAR_SESSIONS
 
 HIGH_SINCE_MIN_SESSIONS = 20   # "highest close since" is only news when it reaches this far back
 VOLUME_SESSIONS = 20
@@ -43,22 +43,19 @@ def records(adj: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return adj >= previous_max, adj <= previous_min
 
 
-YEAR_SESSIONS = 252
-
-
 def from_year_high(adj: pd.DataFrame) -> pd.DataFrame:
-    """Close / highest close of the last 252 sessions (itself included) - 1; NaN with less history."""
+    """Close / highest close of the last YEAR_SESSIONS (252) sessions (itself included) - 1; NaN with less history."""
     return adj / adj.rolling(YEAR_SESSIONS, min_periods=YEAR_SESSIONS).max() - 1
 
 
-def gaps(open_: pd.DataFrame, close: pd.DataFrame, adj: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(gap, open_to_close). gap = open / previous close - 1 on the adjusted basis.
+def gaps(open_: pd.DataFrame, close: pd.DataFrame, adj: pd.DataFrame) -> pd.DataFrame:
+    """gap = open / previous close - 1 on the adjusted basis.
 
     The open is put on the adjusted basis with the same day's adj/close ratio, so a split between
     two sessions is not reported as a gap. Close-only tickers get NaN: nothing is invented.
     """
     adjusted_open = open_ * (adj / close)
-    return adjusted_open / adj.shift(1) - 1, close / open_ - 1
+    return adjusted_open / adj.shift(1) - 1
 
 
 def relative_volume(volume: pd.DataFrame) -> pd.DataFrame:
@@ -104,21 +101,6 @@ def matching_catalysts(
         if window_start <= c.date <= as_of
         and (ticker in c.tickers if c.tickers else sector is not None and sector in c.sectors)
     )
-
-
-@dataclass(frozen=True)
-class MoverContext:
-    """The per-day numbers of one ticker that the facts are phrased from."""
-
-    move_1d: float | None
-    streak: int
-    record_high: bool
-    record_low: bool
-    high_since: dt.date | None
-    low_since: dt.date | None
-    gap: float | None
-    relative_volume: float | None
-    history_start: dt.date | None = None   # first stored row: a "record" is only a record since then
 
 
 def facts(context: MoverContext) -> tuple[str, ...]:

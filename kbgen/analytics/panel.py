@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-FIELDS = ("open", "high", "low", "close", "volume")
+FIELDS = ("open", "close", "volume")  # what the analytics read; high and low stay in the store
 # A close-only ticker whose close jumps by a whole split ratio in one session (within this
 # tolerance) is read as a split: earlier closes are divided by the ratio, as adj_close would be.
 SPLIT_RATIOS = (2, 3, 4, 5, 6, 7, 8, 10, 15, 20, 25, 30, 40, 50)
@@ -27,20 +27,17 @@ class PricePanel:
     """Wide frames indexed by session date (Timestamp), one column per ticker.
 
     `adj` is adj_close where present, else close. `close_basis` lists tickers with no adj_close at
-    all (returns use their close); `partial_adj` lists tickers missing adj_close on some rows,
-    where the adjustment ratio adj/close of the nearest row fills them in.
+    all (returns use their close); tickers missing adj_close on only some rows get it filled in
+    from the adjustment ratio adj/close of the nearest row.
     """
 
     adj: pd.DataFrame
     open: pd.DataFrame
-    high: pd.DataFrame
-    low: pd.DataFrame
     close: pd.DataFrame
     volume: pd.DataFrame
     first_dates: dict[str, dt.date]
     last_dates: dict[str, dt.date]
     close_basis: tuple[str, ...] = ()
-    partial_adj: tuple[str, ...] = ()
     suspected_splits: tuple[tuple[str, dt.date, float], ...] = ()   # (ticker, first session after, ratio)
 
     @property
@@ -66,15 +63,14 @@ class PricePanel:
         calendar = _calendar(wide, benchmark)
         off_calendar = [t for t in wide["close"].columns if not wide["close"][t].dropna().index.isin(calendar).all()]
         aligned = {f: _align(w, calendar, off_calendar) for f, w in wide.items()}
-        adj, close_basis, partial, splits = _adjusted(aligned["adj_close"], aligned["close"])
+        adj, close_basis, splits = _adjusted(aligned["adj_close"], aligned["close"])
         dates = rows.groupby("ticker")["date"]
         return cls(
             adj=adj,
-            open=aligned["open"], high=aligned["high"], low=aligned["low"],
-            close=aligned["close"], volume=aligned["volume"],
+            open=aligned["open"], close=aligned["close"], volume=aligned["volume"],
             first_dates={t: d.date() for t, d in dates.min().items()},
             last_dates={t: d.date() for t, d in dates.max().items()},
-            close_basis=close_basis, partial_adj=partial, suspected_splits=splits,
+            close_basis=close_basis, suspected_splits=splits,
         )
 
 
@@ -100,7 +96,7 @@ def _align(wide: pd.DataFrame, calendar: pd.DatetimeIndex, off_calendar: list[st
 
 
 def _adjusted(adj_close: pd.DataFrame, close: pd.DataFrame):
-    """(adjusted closes, close-basis tickers, partially adjusted tickers, suspected splits)."""
+    """(adjusted closes, close-basis tickers, suspected splits)."""
     has_close = close.notna()
     missing = has_close & adj_close.isna()
     none_adj = tuple(t for t in close.columns if adj_close[t].isna().all() and has_close[t].any())
@@ -114,7 +110,7 @@ def _adjusted(adj_close: pd.DataFrame, close: pd.DataFrame):
         ratio = (adj_close[ticker] / close[ticker]).ffill().bfill()
         adj[ticker] = adj_close[ticker].fillna(close[ticker] * ratio)
     adj = adj.where(has_close)
-    return adj, none_adj, partial, tuple(splits)
+    return adj, none_adj, tuple(splits)
 
 
 def _undo_splits(close: pd.Series) -> tuple[pd.Series, list[tuple[dt.date, float]]]:

@@ -11,7 +11,8 @@ import pandas as pd
 
 from ..model import WINDOWS
 
-FIXED_SESSIONS = {"1D": 1, "1W": 5, "1M": 21, "3M": 63, "1Y": 252}
+YEAR_SESSIONS = 252  # sessions in a year: the 1Y window, 52-week highs and lows
+FIXED_SESSIONS = {"1D": 1, "1W": 5, "1M": 21, "3M": 63, "1Y": YEAR_SESSIONS}
 
 
 def window_returns(adj: pd.DataFrame) -> dict[str, pd.DataFrame]:

@@ -9,6 +9,7 @@ from .context import NoteContext
 from .names import NameBook, is_link_safe, slug
 
 HOME = "Home"
+DAILY_FOLDER = "Daily"  # the vault folder of the daily notes
 CHARTS_DIR = "assets/charts"
 
 
@@ -160,6 +161,6 @@ class VaultIndex:
         return f"group/{slug(group)}"
 
     def base_values(self) -> dict:
-        """Values every template receives."""
-        return {"day": self.day, "simulated": self.ctx.simulated, "source": self.ctx.source,
+        """Values every template receives (view models, never the analytics' MarketDay)."""
+        return {"simulated": self.ctx.simulated, "source": self.ctx.source,
                 "benchmark": self.config.analysis.benchmark, "home": Ref(HOME, HOME)}

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..model import BaseRate, Episode, MarketDay, RenderedNote, RotationRow, WindowReturns
+from ..model import BaseRate, Catalyst, Episode, MarketDay, Mover, RenderedNote, WindowReturns
 from .common import VaultIndex
 from .context import NoteContext
-from .daily import mover_rows
+from .registry import PartInput, note_blocks
 from .names import escape_md
 
 ORDINAL_WEEKS = ("first", "second", "third", "fourth", "fifth")
-FAVOURED = ("Leading", "Improving")
 
 
 def part_of_month(date: dt.date) -> str:
@@ -24,10 +23,9 @@ def week_of_month(date: dt.date) -> str:
     return f"the {ORDINAL_WEEKS[(date.day - 1) // 7]} week of {date:%B %Y}"
 
 
-def episode_sessions(episode: Episode, as_of: dt.date) -> int:
+def episode_length(episode: Episode, as_of: dt.date) -> int:
     """Sessions from the spread's trough to its end (or to as-of while running), both included."""
-    last = episode.end or as_of
-    return sum(1 for d, _ in episode.spread if episode.start <= d <= last)
+    return episode.duration_sessions(as_of, [d for d, _ in episode.spread])
 
 
 def leg_return(name: str, kind: str, ticker: str | None, day: MarketDay, window: str) -> float | None:
@@ -60,16 +58,13 @@ QUADRANT_READING = {
 }
 
 
-def sector_views(rotation: tuple[RotationRow, ...], day: MarketDay, ix: VaultIndex, favoured: bool) -> list[dict]:
-    board = {s.sector: s for s in day.sectors}
+def sector_flows(episode: Episode | None) -> dict[str, str]:
+    """Sector -> its side in the rotation with its excess, e.g. "into (+3.0%)"."""
     flows = {}
-    if day.episode:
-        for side, legs in (("out of", day.episode.out_of), ("into", day.episode.into)):
+    if episode:
+        for side, legs in (("out of", episode.out_of), ("into", episode.into)):
             flows.update({l.name: f"{side} ({l.excess * 100:+.1f}%)" for l in legs if l.kind == "sector"})
-    rows = [r for r in rotation if (r.quadrant in FAVOURED) == favoured]
-    rows.sort(key=lambda r: r.rs_momentum, reverse=favoured)
-    return [{"ref": ix.sector(r.sector), "rotation": r, "board": board.get(r.sector),
-             "reading": QUADRANT_READING[r.quadrant], "flow": flows.get(r.sector)} for r in rows]
+    return flows
 
 
 def base_rate_text(rate: BaseRate, min_cases: int) -> str:
@@ -81,25 +76,22 @@ def base_rate_text(rate: BaseRate, min_cases: int) -> str:
     return f"{rate.hits} of {rate.cases} ({rate.rate * 100:.0f}%)"
 
 
-def drivers(day: MarketDay, ctx: NoteContext, ix: VaultIndex) -> list[dict]:
-    """Catalyst notes that explain today's movers, with the movers they explain."""
-    explained: dict[str, list] = {}
+def movers_by_catalyst(day: MarketDay) -> list[tuple[str, list[Mover]]]:
+    """Catalyst notes that explain today's movers, by name, with the movers they explain."""
+    explained: dict[str, list[Mover]] = {}
     for m in (*day.winners, *day.losers):
         for name in m.catalysts:
             explained.setdefault(name, []).append(m)
-    dates = {c.name: c.date for c in ctx.catalysts}
-    return [{"ref": ix.catalyst(name), "date": dates.get(name),
-             "movers": [{"ref": ix.ticker(m.ticker), "move": m.move} for m in movers]}
-            for name, movers in sorted(explained.items())]
+    return sorted(explained.items())
 
 
 CATALYST_LEAD_DAYS = 7  # a catalyst announced in the week before the spread's trough can start a rotation
 
 
-def episode_catalysts(episode: Episode, ctx: NoteContext, ix: VaultIndex, as_of: dt.date) -> list[dict]:
+def episode_catalysts(episode: Episode, ctx: NoteContext, as_of: dt.date) -> list[tuple[Catalyst, list]]:
     """Catalyst notes dated from a week before the episode's start to its end (or `as_of`) that
     name one of its legs: a sector leg by sector or by a ticker of that sector, a group leg by a
-    member ticker. Each comes with the legs it names and their side."""
+    member ticker. Each comes with the (leg, side) pairs it names."""
     first, last = episode.start - dt.timedelta(days=CATALYST_LEAD_DAYS), episode.end or as_of
     legs = [(l, "out of") for l in episode.out_of] + [(l, "into") for l in episode.into]
     groups = ctx.config.universe.groups
@@ -108,65 +100,24 @@ def episode_catalysts(episode: Episode, ctx: NoteContext, ix: VaultIndex, as_of:
         if not first <= catalyst.date <= last:
             continue
         sectors = set(catalyst.sectors) | {ctx.config.sector_of(t) for t in catalyst.tickers}
-        named = [{"ref": ix.leg(leg.name, leg.kind), "side": side} for leg, side in legs
+        named = [(leg, side) for leg, side in legs
                  if (leg.name in sectors if leg.kind == "sector" else set(groups.get(leg.name, ())) & set(catalyst.tickers))]
         if named:
-            found.append({"ref": ix.catalyst(catalyst.name), "date": catalyst.date, "legs": named})
+            found.append((catalyst, named))
     return found
 
 
-def flow_refs(episode: Episode, ix: VaultIndex) -> dict:
-    return {"out_of": [ix.leg(l.name, l.kind) for l in episode.out_of],
-            "into": [ix.leg(l.name, l.kind) for l in episode.into]}
-
-
 def build_concept(day: MarketDay, ctx: NoteContext, ix: VaultIndex, renderer, chart_files: list[str]) -> RenderedNote:
+    """The note of the day's rotation episode; its sections are the parts registered for "concept"."""
     episode = day.episode
-    as_of = day.date
-    last = episode.end or as_of
-    min_cases = ctx.config.analysis.min_cases
-    episode_days = [ix.daily(d) for d in sorted(ix.daily_dates) if episode.start <= d <= last]
+    inputs = PartInput(day, ctx, ix, tuple(chart_files))
+    body = renderer.render("concept.md.j2", **ix.base_values(), title=ix.concept, as_of=day.date.isoformat(),
+                           blocks=note_blocks("concept", inputs))
     legs = [*episode.out_of, *episode.into]
-    flows = [{"side": side, "ref": ix.leg(l.name, l.kind), "leg": l,
-              "today": leg_return(l.name, l.kind, l.ticker, day, "1D")}
-             for side, group in (("Out of", episode.out_of), ("Into", episode.into)) for l in group]
-    body = renderer.render(
-        "concept.md.j2",
-        **ix.base_values(),
-        title=ix.concept,
-        as_of=as_of.isoformat(),
-        episode=episode,
-        legs=flow_refs(episode, ix),
-        flows=flows,
-        against=[f for f in flows if _against_its_side(f["side"], f["leg"].excess)],
-        started_words=part_of_month(episode.start),
-        accelerated_words=week_of_month(episode.accelerated_week[1]) if episode.accelerated_week else None,
-        sessions=episode_sessions(episode, as_of),
-        charts=chart_files,
-        winners=mover_rows(day.winners, ix),
-        losers=mover_rows(day.losers, ix),
-        notable=mover_rows(day.notable, ix),
-        comparisons=comparisons(day, ix),
-        drivers=drivers(day, ctx, ix),
-        episode_catalysts=episode_catalysts(episode, ctx, ix, as_of),
-        favoured=sector_views(day.rotation, day, ix, True),
-        at_risk=sector_views(day.rotation, day, ix, False),
-        impacts=[{"ref": ix.thesis(i.thesis), "impact": i} for i in day.impacts],
-        base_rates=[{"rate": r, "text": base_rate_text(r, min_cases)} for r in day.base_rates],
-        related_theses=[ix.thesis(t.name) for t in ctx.theses],
-        related_sectors=[ix.leg(l.name, l.kind) for l in legs],
-        episode_days=episode_days,
-        daily=ix.daily(as_of),
-    )
     tickers = sorted({l.ticker for l in legs if l.ticker} | {m.ticker for m in (*day.winners, *day.losers)})
     meta = ix.frontmatter("concept", episode.start.isoformat(), ix.concept, tickers=tickers, date=episode.start,
                           tags=["rotation", f"year/{episode.start.year}"])
     return RenderedNote(path=f"Concepts/{ix.concept}.md", frontmatter=meta, body=body)
-
-
-def _against_its_side(side: str, excess: float) -> bool:
-    """A leg money left that beat the benchmark over the episode, or one it entered that lagged."""
-    return excess > 0 if side == "Out of" else excess < 0
 
 
 def short_summary(episode: Episode) -> str:

@@ -1,28 +1,13 @@
 """Notes about the universe: one per sector, group and stock, plus Home."""
 from __future__ import annotations
 
-from ..model import WINDOWS, MarketDay, RenderedNote, WindowReturns
+from ..model import MarketDay, RenderedNote, WindowReturns
 from .common import HOME, VaultIndex
 from .context import NoteContext
+from .registry import PartInput, note_blocks
 
-RECENT_APPEARANCES = 10
-RECENT_CATALYSTS = 5
 # Windows whose return and excess a sector, group or stock note also carries as number properties.
 PROPERTY_WINDOWS = ("1D", "1W", "1M", "YTD")
-
-
-def quadrant(rs_ratio: float, rs_momentum: float) -> str:
-    """Leading (ratio and momentum at or above 100), Weakening, Lagging, Improving."""
-    if rs_ratio >= 100:
-        return "Leading" if rs_momentum >= 100 else "Weakening"
-    return "Improving" if rs_momentum >= 100 else "Lagging"
-
-
-def excess_over(returns: WindowReturns | None, benchmark: WindowReturns | None) -> WindowReturns | None:
-    if returns is None or benchmark is None:
-        return None
-    return WindowReturns({w: None if returns.get(w) is None or benchmark.get(w) is None
-                          else returns.get(w) - benchmark.get(w) for w in WINDOWS})
 
 
 def percent(value: float | None) -> float | None:
@@ -40,89 +25,45 @@ def return_properties(returns: WindowReturns | None, excess: WindowReturns | Non
     return props
 
 
-def member_rows(tickers, day: MarketDay, ix: VaultIndex) -> list[dict]:
-    """Members with data, best 1D first (leaders on top, laggards at the bottom)."""
-    rows = [{"ref": ix.ticker(t), "ticker": t, "returns": day.returns[t]} for t in tickers if t in day.returns]
-    return sorted(rows, key=lambda r: (r["returns"].get("1D") is None, -(r["returns"].get("1D") or 0.0), r["ticker"]))
-
-
 def build_sector(sector: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, renderer) -> RenderedNote:
+    """A sector's note: its sections are the parts registered for "sector"."""
     config = ctx.config.universe.sectors[sector]
     name = ix.sector_names[sector]
-    row = next((s for s in day.sectors if s.sector == sector), None)
+    inputs = PartInput(day, ctx, ix, subject=sector)
+    body = renderer.render("sector.md.j2", **ix.base_values(), title=ix.title(name), as_of=day.date.isoformat(),
+                           blocks=note_blocks("sector", inputs))
     rotation = next((r for r in day.rotation if r.sector == sector), None)
-    tail = [{"point": p, "quadrant": quadrant(p.rs_ratio, p.rs_momentum)} for p in (rotation.tail if rotation else ())]
-    members = list(config.members)
-    etf_returns = day.returns.get(config.etf)
-    excess = excess_over(etf_returns, day.returns.get(ctx.config.analysis.benchmark))
-    body = renderer.render(
-        "sector.md.j2", **ix.base_values(), title=ix.title(name), as_of=day.date.isoformat(), etf=config.etf,
-        windows=WINDOWS, etf_returns=etf_returns,
-        benchmark_returns=day.returns.get(ctx.config.analysis.benchmark), excess=excess,
-        row=row, rotation=rotation, tail=tail, members=member_rows(members, day, ix),
-        members_without_data=[ix.ticker(t) for t in members if t not in day.returns],
-        daily=ix.daily(day.date),
-    )
-    properties = {**return_properties(etf_returns, excess), "quadrant": rotation.quadrant if rotation else None}
-    meta = ix.frontmatter("sector", sector, name, tickers=[config.etf, *members], sector=sector,
+    properties = {**return_properties(day.returns.get(config.etf), day.excess.get(config.etf)),
+                  "quadrant": rotation.quadrant if rotation else None}
+    meta = ix.frontmatter("sector", sector, name, tickers=[config.etf, *config.members], sector=sector,
                           tags=[ix.sector_tag(sector)], aliases=[config.etf], properties=properties)
     return RenderedNote(path=f"Sectors/{name}.md", frontmatter=meta, body=body)
 
 
 def build_group(group: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, renderer) -> RenderedNote:
+    """A group's note: its sections are the parts registered for "group"."""
     name = ix.group_names[group]
-    tickers = list(ctx.config.universe.groups[group])
-    episode = day.episode
-    side = None
-    if episode:
-        side = next(("Out of" for l in episode.out_of if l.kind == "group" and l.name == group), None) or \
-            next(("Into" for l in episode.into if l.kind == "group" and l.name == group), None)
-    basket = day.group_returns.get(group)
-    excess = excess_over(basket, day.returns.get(ctx.config.analysis.benchmark))
-    body = renderer.render(
-        "group.md.j2", **ix.base_values(), title=ix.title(name), as_of=day.date.isoformat(), windows=WINDOWS,
-        basket=basket, excess=excess,
-        members=member_rows(tickers, day, ix), members_without_data=[ix.ticker(t) for t in tickers if t not in day.returns],
-        concept=ix.concept_ref(), side=side, daily=ix.daily(day.date),
-    )
-    meta = ix.frontmatter("group", group, name, tickers=tickers, tags=[ix.group_tag(group)],
-                          properties=return_properties(basket, excess))
+    inputs = PartInput(day, ctx, ix, subject=group)
+    body = renderer.render("group.md.j2", **ix.base_values(), title=ix.title(name), as_of=day.date.isoformat(),
+                           blocks=note_blocks("group", inputs))
+    meta = ix.frontmatter("group", group, name, tickers=list(ctx.config.universe.groups[group]),
+                          tags=[ix.group_tag(group)],
+                          properties=return_properties(day.group_returns.get(group), day.group_excess.get(group)))
     return RenderedNote(path=f"Groups/{name}.md", frontmatter=meta, body=body)
 
 
-def appearances(ticker: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex) -> list[dict]:
-    """The stock's days among the movers, newest first, never after the note's date."""
-    seen = {(d, kind): move for d, kind, move in ctx.mover_history.get(ticker, ()) if d <= day.date}
-    for kind, movers in (("winner", day.winners), ("loser", day.losers)):
-        for m in movers:
-            if m.ticker == ticker:
-                seen[(day.date, kind)] = m.move
-    recent = sorted(seen.items(), key=lambda item: item[0][0], reverse=True)[:RECENT_APPEARANCES]
-    return [{"date": ix.daily(d), "kind": kind, "move": move} for (d, kind), move in recent]
-
-
 def build_stock(ticker: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, renderer) -> RenderedNote:
+    """A stock's note: its sections are the parts registered for "stock"."""
     security = ctx.config.securities[ticker]
     name = ix.stock_names[ticker]
     groups = ctx.config.groups_of(ticker)
-    returns = day.returns.get(ticker)
-    mover = next((m for m in (*day.winners, *day.losers) if m.ticker == ticker), None)
-    context = day.stock_context.get(ticker)
-    excess = excess_over(returns, day.returns.get(ctx.config.analysis.benchmark))
+    body = renderer.render("stock.md.j2", **ix.base_values(), title=ix.title(name), as_of=day.date.isoformat(),
+                           blocks=note_blocks("stock", PartInput(day, ctx, ix, subject=ticker)))
+    facts = next((m for m in (*day.winners, *day.losers) if m.ticker == ticker), None) or day.stock_context.get(ticker)
     close = day.closes.get(ticker)
-    holdings = [{"ref": ix.thesis(t.name), "leg": leg} for t in ctx.theses for leg in t.legs if leg.ticker == ticker]
-    catalysts = [{"ref": ix.catalyst(c.name), "date": c.date} for c in ctx.catalysts
-                 if c.date <= day.date and (ticker in c.tickers or security.sector in c.sectors)]
-    body = renderer.render(
-        "stock.md.j2", **ix.base_values(), title=ix.title(name), as_of=day.date.isoformat(), ticker=ticker,
-        sector=ix.sector(security.sector), groups=[ix.group(g) for g in groups], windows=WINDOWS,
-        close=close, returns=returns, excess=excess, mover=mover, context=context,
-        appearances=appearances(ticker, day, ctx, ix), holdings=holdings,
-        catalysts=sorted(catalysts, key=lambda c: c["date"], reverse=True), daily=ix.daily(day.date),
-    )
-    facts = mover or context  # the same facts the note prints
     properties = {"ticker": ticker, "close": None if close is None else round(close, 2),
-                  **return_properties(returns, excess), "streak": facts.streak if facts else None}
+                  **return_properties(day.returns.get(ticker), day.excess.get(ticker)),
+                  "streak": facts.context.streak if facts else None}  # the same facts the note prints
     meta = ix.frontmatter("stock", ticker, name, tickers=[ticker], sector=security.sector,
                           tags=[ix.sector_tag(security.sector)] + [ix.group_tag(g) for g in groups],
                           aliases=[ticker], properties=properties)
@@ -130,16 +71,9 @@ def build_stock(ticker: str, day: MarketDay, ctx: NoteContext, ix: VaultIndex, r
 
 
 def build_home(day: MarketDay, ctx: NoteContext, ix: VaultIndex, renderer, concept_summary: str | None) -> RenderedNote:
-    impacts = {i.thesis: i for i in day.impacts}
-    recent = sorted((c for c in ctx.catalysts if c.date <= day.date), key=lambda c: (c.date, c.name), reverse=True)
-    body = renderer.render(
-        "home.md.j2", **ix.base_values(), title=HOME, as_of=day.date.isoformat(), daily=ix.daily(day.date),
-        concept=ix.concept_ref(), concept_summary=concept_summary,
-        sectors=[{"ref": ix.sector_etf(s.sector), "name": ix.sector(s.sector), "row": s} for s in day.sectors],
-        theses=[{"ref": ix.thesis(t.name), "impact": impacts.get(t.name)} for t in ctx.theses],
-        catalysts=[{"ref": ix.catalyst(c.name), "date": c.date} for c in recent[:RECENT_CATALYSTS]],
-        groups=[ix.group(g) for g in ctx.config.universe.groups],
-        all_sectors=[ix.sector(s) for s in ctx.config.universe.sectors],
-    )
+    """Home: its sections are the parts registered for "home"."""
+    inputs = PartInput(day, ctx, ix, concept_summary=concept_summary)
+    body = renderer.render("home.md.j2", **ix.base_values(), title=HOME, as_of=day.date.isoformat(),
+                           blocks=note_blocks("home", inputs))
     meta = ix.frontmatter("home", HOME, HOME)
     return RenderedNote(path=f"{HOME}.md", frontmatter=meta, body=body)

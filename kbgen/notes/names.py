@@ -113,9 +113,6 @@ class NameBook:
         self._titles[name] = full
         return name
 
-    def get(self, kind: str, key: str) -> str | None:
-        return self._by_key.get((kind, key))
-
     def title(self, name: str) -> str:
         """The assigned `name` in full, before it was shortened to fit a file name."""
         return self._titles.get(name, name)

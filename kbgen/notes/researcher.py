@@ -16,7 +16,7 @@ def build_thesis_impact(thesis: Thesis, day: MarketDay, ctx: NoteContext, ix: Va
     body = renderer.render(
         "thesis_impact.md.j2", **ix.base_values(), as_of=day.date.isoformat(), current=current, rows=rows,
         legs=[{"ref": ix.ticker(leg.ticker), "leg": leg} for leg in thesis.legs], thesis_benchmark=thesis.benchmark,
-        concept=ix.concept_ref(),
+        concept=ix.concept_ref(), rotation_label="Current" if day.episode and day.episode.ongoing else "Latest",
     )
     return RenderedNote(path=f"Theses/{thesis.name}.md", frontmatter={}, body=body, owned_by_researcher=True)
 

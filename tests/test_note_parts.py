@@ -1,0 +1,136 @@
+"""The registry of note parts: notes are assembled from the registered parts of their type."""
+from __future__ import annotations
+
+import dataclasses
+import re
+import typing
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from kbgen.notes import build_notes, registry
+from kbgen.notes.common import VaultIndex
+from kbgen.render import Renderer
+from kbgen.resources import builtin_templates
+from notes_fixtures import make_config, make_context, make_day
+
+PROJECT = Path("/kbgen-parts-test")
+DAILY_PARTS = ["overview", "sector_board", "sector_year_highs", "session_charts", "movers", "weekly_movers", "breadth", "cross_asset",
+               "thesis_impacts", "data_sources"]
+
+CONCEPT_PARTS = ["rotation_summary", "rotation_flows", "key_moves", "drivers", "rotation_sectors",
+                 "thesis_implications", "base_rates", "related"]
+HOME_PARTS = ["home_overview", "home_sectors", "home_theses", "home_browse"]
+SECTOR_PARTS = ["sector_performance", "sector_rotation", "sector_members"]
+GROUP_PARTS = ["group_performance", "group_members"]
+STOCK_PARTS = ["stock_overview", "stock_history"]
+
+
+def daily_body(renderer: Renderer | None = None) -> str:
+    notes, _ = build_notes(make_day(), make_context(make_config(PROJECT)), renderer or Renderer())
+    return next(n for n in notes if n.path.startswith("Daily/")).body
+
+
+@pytest.mark.parametrize("note, names", [("daily", DAILY_PARTS), ("concept", CONCEPT_PARTS),
+                                         ("home", HOME_PARTS), ("sector", SECTOR_PARTS),
+                                         ("group", GROUP_PARTS), ("stock", STOCK_PARTS)])
+def test_parts_in_note_order_each_with_its_partial(note, names):
+    parts = registry.parts_for(note)
+    assert [p.name for p in parts] == names
+    for p in parts:
+        assert (builtin_templates() / p.template).is_file(), p.template
+
+
+def test_a_registered_part_shows_in_its_note_without_other_edits(tmp_path, monkeypatch):
+    @dataclass(frozen=True)
+    class Greeting:
+        text: str
+
+    def greet(inputs: registry.PartInput) -> Greeting:
+        return Greeting(f"hello {inputs.day.date.isoformat()}")
+
+    monkeypatch.setitem(registry._PARTS, "greeting", registry.Part("greeting", frozenset({"daily"}), 55, "greeting", greet, template="parts/greeting.md.j2"))
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "greeting.md.j2").write_text("## Greeting\n\n{{ view.text }}\n", encoding="utf-8")
+    body = daily_body(Renderer(tmp_path))
+    block = re.search(r"<!-- kbgen:begin greeting -->\n## Greeting\n\nhello 2026-01-08\n<!-- kbgen:end greeting -->", body)
+    assert block, body
+    assert body.index("kbgen:end theses") < block.start() < body.index("kbgen:begin data")
+
+
+def test_a_part_that_returns_none_is_left_out(monkeypatch):
+    quiet = registry.Part("cross_asset", frozenset({"daily"}), 45, "breadth", lambda inputs: None,
+                           template="parts/cross_asset.md.j2")
+    monkeypatch.setitem(registry._PARTS, "cross_asset", quiet)
+    body = daily_body()
+    assert "## Breadth and leadership" in body and "## Cross-asset" not in body
+
+
+def test_registering_a_name_twice_is_refused():
+    registry.parts_for("daily")
+    with pytest.raises(ValueError, match="registered twice"):
+        registry.part("movers", notes={"daily"}, order=1, block="movers")(lambda inputs: None)
+
+
+@pytest.mark.parametrize("template", ["daily.md.j2", "concept.md.j2", "home.md.j2", "sector.md.j2", "group.md.j2",
+                                      "stock.md.j2", "thesis_impact.md.j2",
+                                      *(f"parts/{p}.md.j2" for p in DAILY_PARTS + CONCEPT_PARTS + HOME_PARTS
+                                        + SECTOR_PARTS + GROUP_PARTS + STOCK_PARTS)])
+def test_note_templates_read_view_models_only(template):
+    """No analytics internals (the MarketDay `day`, its `episode`, a SectorRow's `row`) in the templates."""
+    text = (builtin_templates() / template).read_text(encoding="utf-8")
+    assert not re.search(r"\bday\.|\bepisode\.|\.row\.", text), template
+
+
+def test_every_mover_table_comes_from_the_macro():
+    """A mover table: a stock, its move and the context the analytics phrased (columns Context or Note)."""
+    header = re.compile(r"^\| Stock \| [^|]+ \| (Context|Note)", re.MULTILINE)
+    written_out = [p.name for p in builtin_templates().rglob("*.j2")
+                   if p.name != "_macros.md.j2" and header.search(p.read_text(encoding="utf-8"))]
+    assert written_out == []
+
+
+def test_sector_board_shows_the_share_of_members_at_a_year_high():
+    body = daily_body()
+    board = body[body.index("kbgen:begin sectors"):body.index("kbgen:end sectors")]
+    assert "Members at a 52-week closing high: [[Industrials]] 50%, [[Energy]] 0%, [[Information Technology]] n/a" in board
+    assert board.index("Members at a 52-week") < board.index("![[sectors-")
+
+
+def test_no_year_high_line_without_a_year_of_history():
+    day = make_day()
+    day = replace(day, analytics={"sector_year_highs": {s.sector: None for s in day.sectors}})
+    notes, _ = build_notes(day, make_context(make_config(PROJECT)), Renderer())
+    daily = next(n for n in notes if n.path.startswith("Daily/"))
+    assert "52-week closing high:" not in daily.body
+
+
+def view_models(view_type) -> list[type]:
+    """The dataclasses a builder's return annotation names (None left out)."""
+    options = typing.get_args(view_type) or (view_type,)
+    return [t for t in options if dataclasses.is_dataclass(t)]
+
+
+@pytest.mark.parametrize("note", ["daily", "concept", "home", "sector", "group", "stock"])
+def test_every_view_model_is_documented_with_its_fields(note):
+    guide = (Path(__file__).parent.parent / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    for p in registry.parts_for(note):
+        assert f"`{p.name}` ({p.order}, {p.block})" in guide, p.name
+        for model in view_models(typing.get_type_hints(p.build)["return"]):
+            assert f"**{model.__name__}**" in guide, model.__name__
+            for field in dataclasses.fields(model):
+                assert f"`{field.name}`" in guide, f"{model.__name__}.{field.name}"
+
+
+@pytest.mark.parametrize("retyped", ["252", "= 5 sessions", "streak of 5", "RSP, IWM, QQQ", "five-session"])
+def test_no_analytics_constant_is_retyped_in_a_template(retyped):
+    found = [p.name for p in builtin_templates().rglob("*.j2") if retyped in p.read_text(encoding="utf-8")]
+    assert found == []
+
+
+def test_templates_are_not_handed_the_market_day():
+    """Only view models reach a template: a user template reading `day` gets a clear error."""
+    ctx = make_context(make_config(PROJECT))
+    ix = VaultIndex(make_day(), ctx)
+    assert "day" not in ix.base_values()
