@@ -245,7 +245,7 @@ def init(directory, force):
     Example:
       kbgen init my-research
     """
-    from .project import init_project
+    from .jobs.init import init_project
 
     report = init_project(directory, force=force)
     for path in report.created:
@@ -435,7 +435,7 @@ def build_(state: State, date, start, end, force, dry_run):
       kbgen build --date 2026-01-08
       kbgen build --from 2025-12-01 --to 2026-01-31
     """
-    from .pipeline import build, load_market, resolve_sessions
+    from .jobs.build import build, load_market, resolve_sessions
 
     if date and (start or end):
         raise click.UsageError("use either --date or --from/--to, not both")
@@ -470,7 +470,7 @@ def publish(state: State):
     Example:
       kbgen publish && python3 -m http.server -d site
     """
-    from .update import publish_vault
+    from .jobs.update import publish_vault
 
     report = publish_vault(state.config)
     click.echo(f"published {report.pages} pages to {report.site_dir} in {report.seconds:.1f} s")
@@ -509,7 +509,7 @@ def update(state: State, no_fetch, no_publish, dry_run, force):
     Example (crontab, weekdays after the US close):
       30 22 * * 1-5  cd /srv/research && .venv/bin/kbgen update -q
     """
-    from .update import run_update
+    from .jobs.update import run_update
 
     fetch_progress, build_progress = Progress("fetch"), Progress("build")
     try:
@@ -545,7 +545,7 @@ def demo(directory, seed, no_publish):
     Example:
       kbgen demo demo-vault && open demo-vault/site/index.html
     """
-    from .update import run_demo
+    from .jobs.update import run_demo
 
     progress = Progress("build")
     try:

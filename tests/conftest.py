@@ -73,7 +73,7 @@ def market_clock(monkeypatch):
 def demo_project(tmp_path):
     """A project made by `kbgen init` whose store holds 300 simulated sessions ending DEMO_END."""
     from kbgen.config import load_config
-    from kbgen.project import init_project
+    from kbgen.jobs.init import init_project
     from kbgen.sources.demo import DEMO_SOURCE, simulate_market
     from kbgen.store import Store
 

@@ -7,7 +7,7 @@ import time
 
 import frontmatter
 
-from kbgen.project import init_project
+from kbgen.jobs.init import init_project
 from kbgen.vault_writer import TEMP_PREFIX
 
 KBGEN = [sys.executable, "-c", "from kbgen.cli import main; main()"]

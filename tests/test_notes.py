@@ -401,7 +401,7 @@ def odd_names_project(tmp_path_factory):
     from conftest import DEMO_END
     from kbgen.cli import cli
     from kbgen.config import load_config
-    from kbgen.project import init_project
+    from kbgen.jobs.init import init_project
     from kbgen.sources.demo import DEMO_SOURCE, simulate_market
     from kbgen.store import Store
 

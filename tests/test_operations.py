@@ -326,7 +326,7 @@ def test_a_template_failing_on_the_last_session_leaves_no_link_to_it(demo_projec
 
 
 def test_a_bug_is_reported_as_one_without_a_traceback(demo_project, monkeypatch):
-    monkeypatch.setattr("kbgen.pipeline.resolve_sessions", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr("kbgen.jobs.build.resolve_sessions", lambda *a, **k: 1 / 0)
     result = run(demo_project, "build")
     assert result.exit_code == 1
     assert "kbgen: unexpected error (ZeroDivisionError: division by zero); this is a bug in kbgen" in result.output

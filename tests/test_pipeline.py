@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from conftest import DEMO_END
 from kbgen.cli import cli
 from kbgen.config import load_config
-from kbgen.project import init_project
+from kbgen.jobs.init import init_project
 from kbgen.sources.demo import simulate_market
 from kbgen.store import Store
 from kbgen.vault_writer import VaultWriter

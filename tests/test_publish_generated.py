@@ -17,7 +17,7 @@ HOSTILE = "<script>alert(1)</script> & [[Co]] | Inc"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    from kbgen.project import init_project
+    from kbgen.jobs.init import init_project
     from kbgen.sources.demo import DEMO_SOURCE, simulate_market
     from kbgen.store import Store
     from conftest import DEMO_END

@@ -5,8 +5,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import UsageError
-from .resources import starter_path
+from ..errors import UsageError
+from ..resources import starter_path
 
 # What a new project gets: the commented config, the site config, the researchers' example notes,
 # table views of the generated notes (Bases) and Obsidian settings.

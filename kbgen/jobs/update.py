@@ -10,13 +10,13 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Config, load_config
-from .pipeline import BuildReport, build, daily_dates_in_vault, load_market
-from .exchange import Staleness, last_session_due, staleness
-from .project import copy_starter_vault, init_project
-from .record import read_record, record_publish, site_is_current, start_publish, vault_fingerprint
-from .store import Store
-from .vault_writer import VaultLock
+from ..config import Config, load_config
+from .build import BuildReport, build, daily_dates_in_vault, load_market
+from ..exchange import Staleness, last_session_due, staleness
+from .init import copy_starter_vault, init_project
+from ..record import read_record, record_publish, site_is_current, start_publish, vault_fingerprint
+from ..store import Store
+from ..vault_writer import VaultLock
 
 log = logging.getLogger("kbgen")
 
@@ -102,8 +102,8 @@ def sessions_to_build(config: Config, market) -> list[dt.date]:
 
 
 def _fetch_into_store(config: Config, report: UpdateReport, progress) -> None:
-    from .sources import SourceError
-    from .sources.yahoo import fetch_prices
+    from ..sources import SourceError
+    from ..sources.yahoo import fetch_prices
 
     try:
         with Store(config.store_path) as store:
@@ -119,7 +119,7 @@ def _fetch_into_store(config: Config, report: UpdateReport, progress) -> None:
 def _publish(config: Config, report: UpdateReport, only_if_behind: bool = False) -> None:
     """Build the site into the report; with `only_if_behind`, only when the last complete publish
     is older than the vault (a failed, killed or skipped publish is caught up here)."""
-    from .publish import PublishError
+    from ..publish import PublishError
 
     try:
         published = publish_vault(config, only_if_behind=only_if_behind)
@@ -134,7 +134,7 @@ def _publish(config: Config, report: UpdateReport, only_if_behind: bool = False)
 def publish_vault(config: Config, only_if_behind: bool = False):
     """Publish under the vault's lock, recording the publish only once the whole site is written.
     Returns None when `only_if_behind` and the site is already current."""
-    from .publish import load_site_config, publish
+    from ..publish import load_site_config, publish
 
     with VaultLock(config.vault_dir):
         site_dir = Path(load_site_config(config, strict=False).site_dir)
@@ -149,7 +149,7 @@ def publish_vault(config: Config, only_if_behind: bool = False):
 
 def run_demo(directory: Path, seed: int = 7, publish: bool = True, build_progress=None) -> tuple[Config, BuildReport, UpdateReport]:
     """Init (when needed), simulate two years of market data, build the last months, publish."""
-    from .sources.demo import DEMO_SOURCE, simulate_market
+    from ..sources.demo import DEMO_SOURCE, simulate_market
 
     config_path = directory / "kbgen.yml"
     if not config_path.exists():

@@ -14,21 +14,21 @@ from dataclasses import dataclass, field, replace
 
 import frontmatter
 
-from . import __version__
-from .analytics.day import Analyzer
-from .analytics.panel import PricePanel
-from .config import Config
-from .errors import KbgenError
-from .linkcheck import same_name_notes
-from .model import MarketDay
-from .notes import ALL_PARTS, build_notes
-from .notes.common import concept_name, rotation_tag
-from .notes.context import NoteContext
-from .render import RenderError, Renderer
-from .record import record_build
-from .researcher_notes import read_researcher_notes
-from .store import PRICE_FIELDS, Store
-from .vault_writer import VaultWriter, generated_files, has_legacy_provenance
+from .. import __version__
+from ..analytics.day import Analyzer
+from ..analytics.panel import PricePanel
+from ..config import Config
+from ..errors import KbgenError
+from ..linkcheck import same_name_notes
+from ..model import MarketDay
+from ..notes import ALL_PARTS, build_notes
+from ..notes.common import concept_name, rotation_tag
+from ..notes.context import NoteContext
+from ..render import RenderError, Renderer
+from ..record import record_build
+from ..researcher_notes import read_researcher_notes
+from ..store import PRICE_FIELDS, Store
+from ..vault_writer import VaultWriter, generated_files, has_legacy_provenance
 
 log = logging.getLogger("kbgen")
 
