@@ -353,7 +353,7 @@ def check(state: State):
     from .exchange import staleness
     from .linkcheck import check_links, same_name_notes
     from .researcher_notes import read_researcher_notes
-    from .vault_writer import generated_files
+    from .vault.state import generated_files
 
     config = state.config
     click.echo(f"config {config.path}: ok ({len(config.securities)} tickers in the universe)")

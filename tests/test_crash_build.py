@@ -8,7 +8,7 @@ import time
 import frontmatter
 
 from kbgen.jobs.init import init_project
-from kbgen.vault_writer import TEMP_PREFIX
+from kbgen.vault.state import TEMP_PREFIX
 
 KBGEN = [sys.executable, "-c", "from kbgen.cli import main; main()"]
 

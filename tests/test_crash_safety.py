@@ -11,7 +11,7 @@ from pathlib import Path
 
 import frontmatter
 
-from kbgen.vault_writer import VaultWriter
+from kbgen.vault.writer import VaultWriter
 
 NOTES = 30
 KILLS = 15
@@ -28,7 +28,7 @@ def note(i, rev):
 '''
 CHILD = NOTE_FACTORY + '''
 import sys
-from kbgen.vault_writer import VaultWriter
+from kbgen.vault.writer import VaultWriter
 vault, rev = sys.argv[1], int(sys.argv[2])
 print("ready", flush=True)
 while True:  # rewrite every note at each revision until killed

@@ -19,10 +19,10 @@ import yaml
 from conftest import DEMO_END, NETWORK_ENV
 from test_faults import CONFIG as FAULTS_CONFIG, kbgen
 from fake_yahoo import NOT_FOUND, Bar
-from kbgen import vault_writer
+from kbgen.vault import state as vault_state
 from kbgen.sources.yahoo import validate_bars
 from kbgen.store import Store
-from kbgen.vault_writer import VaultWriter
+from kbgen.vault.writer import VaultWriter
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 # The fault tests' project, with prices from the first session of 2026.
@@ -140,7 +140,7 @@ def _disk_full(path: Path, monkeypatch):
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_replace(src, dst)
 
-    monkeypatch.setattr(vault_writer.os, "replace", replace)
+    monkeypatch.setattr(vault_state.os, "replace", replace)
 
 
 @pytest.mark.parametrize("command", [["build"], ["update", "--no-fetch", "--no-publish"]])
@@ -161,7 +161,7 @@ def test_a_write_error_mid_build_names_the_file_and_writes_the_others(demo_proje
     assert home.read_bytes() == old_home
     assert (vault / "Daily" / f"{DEMO_END}.md").is_file()   # the other notes are new
     assert f"as_of: '{DEMO_END}'" in (vault / "Stocks" / "Apple.md").read_text()
-    assert not [p for p in vault.rglob("*") if p.name.startswith(vault_writer.TEMP_PREFIX)]
+    assert not [p for p in vault.rglob("*") if p.name.startswith(vault_state.TEMP_PREFIX)]
 
 
 # --- lock, seen from the evening job ----------------------------------------------------------

@@ -20,10 +20,12 @@ import pytest
 from conftest import DEMO_END
 from test_crash_build import KBGEN
 from test_faults import kbgen
-from kbgen import vault_writer
+from kbgen.vault import state as vault_state
+from kbgen.vault import writer as vault_writer
 from kbgen.linkcheck import check_links
-from kbgen.record import read_record
-from kbgen.vault_writer import TEMP_PREFIX, VaultWriter
+from kbgen.vault.record import read_record
+from kbgen.vault.state import TEMP_PREFIX
+from kbgen.vault.writer import VaultWriter
 
 
 def run(project, *args):
@@ -237,14 +239,14 @@ def test_a_full_disk_under_the_store_is_named(demo_project, monkeypatch):
 
 
 def test_a_full_disk_when_the_manifest_is_saved_is_named(demo_project, monkeypatch):
-    real = vault_writer.atomic_write
+    real = vault_state.atomic_write
 
     def full_for_the_manifest(target, data):
-        if target.name == vault_writer.MANIFEST_NAME and b"Home.md" in data:
+        if target.name == vault_state.MANIFEST_NAME and b"Home.md" in data:
             raise OSError(errno.ENOSPC, "No space left on device", str(target))
         return real(target, data)
 
-    monkeypatch.setattr(vault_writer, "atomic_write", full_for_the_manifest)
+    monkeypatch.setattr(vault_state, "atomic_write", full_for_the_manifest)
     result = run(demo_project, "build")
     assert result.exit_code == 1
     assert "kbgen: could not save kbgen's record of the vault" in result.output
@@ -256,6 +258,7 @@ def test_a_note_failing_and_then_the_manifest_failing_reports_the_first_failure(
         raise OSError(errno.ENOSPC, "No space left on device", str(target))
 
     assert run(demo_project, "build", "--date", "2026-01-29").exit_code == 0
+    monkeypatch.setattr(vault_state, "atomic_write", everything_fails)
     monkeypatch.setattr(vault_writer, "atomic_write", everything_fails)
     result = run(demo_project, "build")
     assert result.exit_code in (1, 3)
@@ -271,7 +274,7 @@ def test_a_read_only_vault_is_named_with_what_kbgen_needs(demo_project, monkeypa
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(vault_writer.os, "open", no_permission)
+    monkeypatch.setattr(vault_state.os, "open", no_permission)
     for command in (["build"], ["publish"]):
         result = run(demo_project, *command)
         assert result.exit_code == 1

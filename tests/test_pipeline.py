@@ -12,7 +12,7 @@ from kbgen.config import load_config
 from kbgen.jobs.init import init_project
 from kbgen.sources.demo import simulate_market
 from kbgen.store import Store
-from kbgen.vault_writer import VaultWriter
+from kbgen.vault.writer import VaultWriter
 
 
 def kbgen(config, *args):

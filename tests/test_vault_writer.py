@@ -12,9 +12,10 @@ from pathlib import Path
 import frontmatter
 import pytest
 
-from kbgen import vault_writer
+from kbgen.vault import writer as vault_writer
 from kbgen.model import RenderedNote
-from kbgen.vault_writer import VaultLocked, VaultWriter, generated_files
+from kbgen.vault.state import VaultLocked, generated_files
+from kbgen.vault.writer import VaultWriter
 
 DAILY = "Daily/2026-01-08.md"
 
@@ -251,7 +252,7 @@ def test_disk_full_leaves_file_old_and_no_temp_files(tmp_path, monkeypatch):
 @pytest.mark.parametrize("broken, reason", [
     (b"---\ntype: thesis\nlegs: [oops\n---\n# Broken\n", "invalid frontmatter ("),
     (b"---\ntype: thesis\n# Broken\n", "the frontmatter has no closing --- line"),
-    (b"---\n- a list\n---\n# Broken\n", "frontmatter is not a list of `key: value` properties"),
+    (b"---\n- a list\n---\n# Broken\n", "the frontmatter is not a list of `key: value` properties"),
     (b"---\ntype: thesis\n---\n\xff\n", "not valid UTF-8 text"),
 ])
 def test_invalid_researcher_frontmatter_is_reported_and_untouched(tmp_path, broken, reason):

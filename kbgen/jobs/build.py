@@ -12,8 +12,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-import frontmatter
-
 from .. import __version__
 from ..analytics.day import Analyzer
 from ..analytics.panel import PricePanel
@@ -25,10 +23,12 @@ from ..notes import ALL_PARTS, build_notes
 from ..notes.common import concept_name, rotation_tag
 from ..notes.context import NoteContext
 from ..render import RenderError, Renderer
-from ..record import record_build
+from ..vault.record import record_build
 from ..researcher_notes import read_researcher_notes
 from ..store import PRICE_FIELDS, Store
-from ..vault_writer import VaultWriter, generated_files, has_legacy_provenance
+from ..vault.frontmatter import has_legacy_provenance, read_properties
+from ..vault.state import generated_files
+from ..vault.writer import VaultWriter
 
 log = logging.getLogger("kbgen")
 
@@ -320,7 +320,7 @@ def _daily_notes_to_refresh(config: Config, daily_dates, built: set[dt.date], sp
 
 def _tags(path) -> set[str]:
     try:
-        tags = frontmatter.load(path).get("tags")
+        tags = read_properties(path).get("tags")
     except (OSError, UnicodeDecodeError, ValueError):
         return set()
     return {str(t) for t in tags} if isinstance(tags, list) else set()

@@ -14,9 +14,9 @@ from ..config import Config, load_config
 from .build import BuildReport, build, daily_dates_in_vault, load_market
 from ..exchange import Staleness, last_session_due, staleness
 from .init import copy_starter_vault, init_project
-from ..record import read_record, record_publish, site_is_current, start_publish, vault_fingerprint
+from ..vault.record import read_record, record_publish, site_is_current, start_publish, vault_fingerprint
 from ..store import Store
-from ..vault_writer import VaultLock
+from ..vault.state import VaultLock
 
 log = logging.getLogger("kbgen")
 

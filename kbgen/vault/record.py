@@ -15,8 +15,8 @@ import os
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from . import __version__
-from .vault_writer import STATE_DIR, atomic_write
+from .. import __version__
+from .state import STATE_DIR, atomic_write
 
 RECORD_NAME = "record.json"
 
