@@ -182,7 +182,7 @@ def stage_backfill(root: Path, clock: Clock, sessions: int) -> dict:
 
 def stage_publish(root: Path, clock: Clock, sessions: int) -> dict:
     from kbgen.config import load_config
-    from kbgen.publish import publish
+    from kbgen.site.publish import publish
 
     config = load_config(root / "kbgen.yml")
     report = clock.lap("total", lambda: publish(config))

@@ -351,7 +351,7 @@ def check(state: State):
       kbgen check
     """
     from .exchange import staleness
-    from .linkcheck import check_links, same_name_notes
+    from .obsidian.check import check_links, same_name_notes
     from .researcher_notes import read_researcher_notes
     from .vault.state import generated_files
 
@@ -486,7 +486,7 @@ def serve(state: State, port):
     Example:
       kbgen serve --port 8001
     """
-    from .publish import serve as serve_site
+    from .site.publish import serve as serve_site
 
     serve_site(state.config, port=port)
 

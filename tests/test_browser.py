@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kbgen.publish import publish
+from kbgen.site.publish import publish
 
 from test_publish import make_project  # tests/ is on sys.path (pytest rootdir mode)
 

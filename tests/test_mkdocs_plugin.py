@@ -5,20 +5,10 @@ import re
 
 import pytest
 
-from kbgen.mkdocs_plugin import (
-    Note,
-    VaultIndex,
-    WikiLink,
-    backlinks,
-    build_nav,
-    leftover_wikilinks,
-    linked_from_html,
-    map_outside_code,
-    note_title,
-    outgoing_links,
-    rewrite_markdown,
-    split_frontmatter,
-)
+from kbgen.obsidian.links import VaultIndex, WikiLink, leftover_wikilinks, map_outside_code, outgoing_links
+from kbgen.site.backlinks import backlinks, linked_from_html
+from kbgen.site.markdown import rewrite_markdown
+from kbgen.site.nav import Note, build_nav, note_properties, note_title
 
 VAULT = [
     "Home.md",
@@ -156,7 +146,7 @@ def test_linked_from_escapes_hostile_titles():
 
 
 def test_titles_from_frontmatter_then_h1_then_name():
-    meta, body = split_frontmatter("---\ntitle: Custom\ntags: [a]\n---\n# Heading\n")
+    meta, body = note_properties("---\ntitle: Custom\ntags: [a]\n---\n# Heading\n")
     assert meta["tags"] == ["a"] and note_title(meta, body, "file") == "Custom"
     assert note_title({}, "```\n# not this\n```\n# AT&amp;T [[Apple|x]]\n", "file") == "AT&T x"
     assert note_title({}, "no heading", "file") == "file"
@@ -219,7 +209,7 @@ def test_a_long_linked_from_list_is_collapsed():
 
 
 def test_tags_are_read_as_obsidian_reads_them():
-    from kbgen.mkdocs_plugin import note_tags
+    from kbgen.site.tags import note_tags
 
     assert note_tags({"tags": ["stock", "#year/2026", "stock", " "]}) == ("stock", "year/2026")
     assert note_tags({"tags": "daily"}) == ("daily",)
@@ -227,7 +217,7 @@ def test_tags_are_read_as_obsidian_reads_them():
 
 
 def test_tags_group_by_a_shared_prefix_and_the_rest_is_other():
-    from kbgen.mkdocs_plugin import tag_anchor, tag_groups
+    from kbgen.site.tags import tag_anchor, tag_groups
 
     notes = [Note("Stocks/Apple.md", "Apple", frozenset(), tags=("stock", "sector/it")),
              Note("Sectors/IT.md", "IT", frozenset(), tags=("sector", "sector/it")),
@@ -239,7 +229,7 @@ def test_tags_group_by_a_shared_prefix_and_the_rest_is_other():
 
 
 def test_sanitizing_keeps_code_that_shows_html_as_text():
-    from kbgen.mkdocs_plugin import sanitize_html
+    from kbgen.site.sanitize import sanitize_html
 
     shown = '<pre><code>&lt;script&gt;alert(1)&lt;/script&gt;</code></pre>'
     assert sanitize_html(shown) == shown

@@ -424,7 +424,7 @@ def odd_names_project(tmp_path_factory):
 
 
 def test_names_from_data_build_and_publish_with_every_link_resolving(odd_names_project):
-    from kbgen.linkcheck import check_links
+    from kbgen.obsidian.check import check_links
     from test_publish import check_internal_links
 
     report = check_links(odd_names_project.vault_dir)

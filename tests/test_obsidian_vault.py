@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from kbgen.cli import cli
 from kbgen.config import load_config
-from kbgen.linkcheck import check_links
+from kbgen.obsidian.check import check_links
 from kbgen.store import Store
 from obsidian_properties import declared_types, property_problems
 

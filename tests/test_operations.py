@@ -22,7 +22,7 @@ from test_crash_build import KBGEN
 from test_faults import kbgen
 from kbgen.vault import state as vault_state
 from kbgen.vault import writer as vault_writer
-from kbgen.linkcheck import check_links
+from kbgen.obsidian.check import check_links
 from kbgen.vault.record import read_record
 from kbgen.vault.state import TEMP_PREFIX
 from kbgen.vault.writer import VaultWriter

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kbgen.config import parse_config
-from kbgen.publish import PublishError, publish
+from kbgen.site.publish import PublishError, publish
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE_VAULT = Path(__file__).parent / "fixtures" / "site_vault"

@@ -5,7 +5,7 @@ import obsidiantools.api as otools
 from click.testing import CliRunner
 
 from kbgen.cli import cli
-from kbgen.linkcheck import check_links
+from kbgen.obsidian.check import check_links
 
 
 def build(config, *args):

@@ -17,7 +17,7 @@ from ..analytics.day import Analyzer
 from ..analytics.panel import PricePanel
 from ..config import Config
 from ..errors import KbgenError
-from ..linkcheck import same_name_notes
+from ..obsidian.check import same_name_notes
 from ..model import MarketDay
 from ..notes import ALL_PARTS, build_notes
 from ..notes.common import concept_name, rotation_tag

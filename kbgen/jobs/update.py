@@ -119,7 +119,7 @@ def _fetch_into_store(config: Config, report: UpdateReport, progress) -> None:
 def _publish(config: Config, report: UpdateReport, only_if_behind: bool = False) -> None:
     """Build the site into the report; with `only_if_behind`, only when the last complete publish
     is older than the vault (a failed, killed or skipped publish is caught up here)."""
-    from ..publish import PublishError
+    from ..site.publish import PublishError
 
     try:
         published = publish_vault(config, only_if_behind=only_if_behind)
@@ -134,7 +134,7 @@ def _publish(config: Config, report: UpdateReport, only_if_behind: bool = False)
 def publish_vault(config: Config, only_if_behind: bool = False):
     """Publish under the vault's lock, recording the publish only once the whole site is written.
     Returns None when `only_if_behind` and the site is already current."""
-    from ..publish import load_site_config, publish
+    from ..site.publish import load_site_config, publish
 
     with VaultLock(config.vault_dir):
         site_dir = Path(load_site_config(config, strict=False).site_dir)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import yaml
 
-from .config import Config
-from .errors import KbgenError
+from ..config import Config
+from ..errors import KbgenError
 
 # Material prints a notice about MkDocs 2.0 on every build unless this is set.
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .mkdocs_plugin import WIKILINK, VaultIndex, WikiLink, strip_code
+from .links import WIKILINK, VaultIndex, WikiLink, strip_code
 
 
 @dataclass(frozen=True)
