@@ -350,47 +350,34 @@ def check(state: State):
     Example:
       kbgen check
     """
-    from .exchange import staleness
-    from .obsidian.check import check_links, same_name_notes
-    from .researcher_notes import read_researcher_notes
-    from .vault.state import generated_files
+    from .jobs.check import run_check
 
     config = state.config
     click.echo(f"config {config.path}: ok ({len(config.securities)} tickers in the universe)")
-    theses, catalysts = read_researcher_notes(config)
-    click.echo(f"vault {config.vault_dir}: {len(theses)} theses, {len(catalysts)} catalysts")
-    with _store(state) as store:
-        coverage = store.coverage().set_index("ticker")
-    missing = [t for t in config.securities if t not in coverage.index]
-    click.echo(f"store {config.store_path}: {len(coverage)} tickers, {int(coverage['rows'].sum()) if len(coverage) else 0} rows")
+    report = run_check(config)
+    click.echo(f"vault {config.vault_dir}: {report.theses} theses, {report.catalysts} catalysts")
+    _print_coverage(config, report.coverage)
+    if report.links:
+        click.echo(f"vault links: {report.links.links} links in {report.links.notes} notes, "
+                   f"{len(report.links.broken)} broken")
+        for broken in report.links.broken:
+            click.echo(f"  {broken}")
+    if report.same_name:
+        click.echo(f"notes sharing a name with a generated note: {len(report.same_name)}")
+        for warning in report.same_name:
+            click.echo(f"  {warning}")
+    if report.problems:
+        raise PartialError("\n".join(report.problems))
+
+
+def _print_coverage(config, coverage) -> None:
+    rows = int(coverage["rows"].sum()) if len(coverage) else 0
+    click.echo(f"store {config.store_path}: {len(coverage)} tickers, {rows} rows")
     if len(coverage):
         click.echo(f"  {'ticker':<10} {'first':<10} {'last':<10} {'rows':>6}  missing fields")
         for ticker, row in coverage.iterrows():
             gaps = [f"{name[8:]} {int(row[name])}" for name in coverage.columns if name.startswith("missing_") and row[name]]
             click.echo(f"  {ticker:<10} {row['first']:<10} {row['last']:<10} {int(row['rows']):>6}  {', '.join(gaps) or '-'}")
-    links = check_links(config.vault_dir) if config.vault_dir.is_dir() else None
-    if links:
-        click.echo(f"vault links: {links.links} links in {links.notes} notes, {len(links.broken)} broken")
-        for broken in links.broken:
-            click.echo(f"  {broken}")
-    same_name = same_name_notes(config.vault_dir, generated_files(config.vault_dir)) if links else []
-    if same_name:
-        click.echo(f"notes sharing a name with a generated note: {len(same_name)}")
-        for warning in same_name:
-            click.echo(f"  {warning}")
-    problems = []
-    behind = staleness(dt.date.fromisoformat(coverage["last"].max())) if len(coverage) else None
-    if behind:
-        problems.append(behind.message())
-    if missing:
-        problems.append(f"{len(missing)} universe ticker(s) have no data in the store: {', '.join(missing)}; "
-                        f"run kbgen fetch {' '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}")
-    if links and links.broken:
-        problems.append(f"{len(links.broken)} broken link(s) in the vault (listed above); create the notes or fix the links")
-    if same_name:
-        problems.append(f"{len(same_name)} note(s) share a name with a generated note (listed above); rename yours")
-    if problems:
-        raise PartialError("\n".join(problems))
 
 
 def _print_changes(changes) -> None:
@@ -545,7 +532,7 @@ def demo(directory, seed, no_publish):
     Example:
       kbgen demo demo-vault && open demo-vault/site/index.html
     """
-    from .jobs.update import run_demo
+    from .jobs.demo import run_demo
 
     progress = Progress("build")
     try:

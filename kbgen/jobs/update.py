@@ -1,4 +1,4 @@
-"""`kbgen update` and `kbgen demo`: the whole evening job, and the offline quick look.
+"""`kbgen update`: the whole evening job (fetch, build, publish).
 
 The update saves everything that worked and tells the truth about the rest: a network outage or
 failed tickers still produce a vault built from what the store has, and a partial exit status.
@@ -10,17 +10,14 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import Config, load_config
+from ..config import Config
 from .build import BuildReport, build, daily_dates_in_vault, load_market
-from ..exchange import Staleness, last_session_due, staleness
-from .init import copy_starter_vault, init_project
+from ..exchange import Staleness, staleness
 from ..vault.record import read_record, record_publish, site_is_current, start_publish, vault_fingerprint
 from ..store import Store
 from ..vault.state import VaultLock
 
 log = logging.getLogger("kbgen")
-
-DEMO_SESSIONS_BUILT = 63  # about three months of daily notes
 
 
 @dataclass
@@ -84,7 +81,7 @@ def run_update(
     else:
         report.build = build(config, sessions, market, force=force, dry_run=dry_run, progress=build_progress)
     if publish and not dry_run:
-        _publish(config, report, only_if_behind=True)
+        publish_report(config, report, only_if_behind=True)
     return report
 
 
@@ -116,7 +113,7 @@ def _fetch_into_store(config: Config, report: UpdateReport, progress) -> None:
     report.rejected_rows = dict(fetched.rejected)
 
 
-def _publish(config: Config, report: UpdateReport, only_if_behind: bool = False) -> None:
+def publish_report(config: Config, report: UpdateReport, only_if_behind: bool = False) -> None:
     """Build the site into the report; with `only_if_behind`, only when the last complete publish
     is older than the vault (a failed, killed or skipped publish is caught up here)."""
     from ..site.publish import PublishError
@@ -145,25 +142,3 @@ def publish_vault(config: Config, only_if_behind: bool = False):
         published = publish(config)
         record_publish(config.vault_dir, fingerprint)
     return published
-
-
-def run_demo(directory: Path, seed: int = 7, publish: bool = True, build_progress=None) -> tuple[Config, BuildReport, UpdateReport]:
-    """Init (when needed), simulate two years of market data, build the last months, publish."""
-    from ..sources.demo import DEMO_SOURCE, simulate_market
-
-    config_path = directory / "kbgen.yml"
-    if not config_path.exists():
-        init_project(directory)
-    config = load_config(config_path)
-    copy_starter_vault(config.vault_dir)   # an existing project (this repository's own) gets the example notes too
-    end = last_session_due()
-    frame = simulate_market(config.securities, end=end, seed=seed)
-    with Store(config.store_path) as store:
-        store.upsert(frame, source=DEMO_SOURCE)
-    market = load_market(config)
-    sessions = market.sessions[-DEMO_SESSIONS_BUILT:]
-    built = build(config, sessions, market, progress=build_progress)
-    report = UpdateReport(build=built)
-    if publish:
-        _publish(config, report)
-    return config, built, report
