@@ -1,9 +1,14 @@
 """Shared pytest fixtures."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from fake_yahoo import FakeYahoo, make_certificate
+
+TESTS_DIR = Path(__file__).resolve().parent   # test files import these, wherever their folder
+REPO_ROOT = TESTS_DIR.parent
 
 # Network variables of the machine running the tests; cleared so only what a test sets counts.
 NETWORK_ENV = (

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import DEMO_END, NETWORK_ENV
+from conftest import DEMO_END, NETWORK_ENV, REPO_ROOT
 from test_faults import CONFIG as FAULTS_CONFIG, kbgen
 from fake_yahoo import NOT_FOUND, Bar
 from kbgen.vault import state as vault_state
@@ -24,7 +24,7 @@ from kbgen.sources.yahoo import validate_bars
 from kbgen.store import Store
 from kbgen.vault.writer import VaultWriter
 
-DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+DEPLOY = REPO_ROOT / "deploy"
 # The fault tests' project, with prices from the first session of 2026.
 CONFIG = FAULTS_CONFIG.replace("start: 2026-01-05", "start: 2026-01-02")
 TICKERS = ("XLE", "XOM", "CVX", "XLU", "NEE", "SPY")

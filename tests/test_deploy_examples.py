@@ -10,9 +10,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from conftest import REPO_ROOT
 from kbgen.cli import cli
 
-DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+DEPLOY = REPO_ROOT / "deploy"
 
 
 def kbgen_args(command_line: str) -> list[str]:

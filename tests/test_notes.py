@@ -425,7 +425,7 @@ def odd_names_project(tmp_path_factory):
 
 def test_names_from_data_build_and_publish_with_every_link_resolving(odd_names_project):
     from kbgen.obsidian.check import check_links
-    from test_publish import check_internal_links
+    from site_checks import check_internal_links
 
     report = check_links(odd_names_project.vault_dir)
     assert report.links > 500 and report.broken == ()

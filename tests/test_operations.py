@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEMO_END
+from conftest import DEMO_END, REPO_ROOT
 from test_crash_build import KBGEN
 from test_faults import kbgen
 from kbgen.vault import state as vault_state
@@ -314,7 +314,7 @@ def test_a_template_error_names_the_template_and_line_and_writes_nothing(demo_pr
 
 def test_a_template_failing_on_the_last_session_leaves_no_link_to_it(demo_project):
     assert run(demo_project, "build", "--date", "2026-01-27").exit_code == 0
-    builtin = (Path(__file__).parent.parent / "templates" / "daily.md.j2").read_text()
+    builtin = (REPO_ROOT / "templates" / "daily.md.j2").read_text()
     _with_templates(demo_project, {"daily.md.j2": builtin.replace(
         "# {{ title }}", "# {{ title }}{% if title.startswith('2026-01-30') %}{{ nosuchvar }}{% endif %}", 1)})
 

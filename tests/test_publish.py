@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from conftest import REPO_ROOT, TESTS_DIR
 from kbgen.config import parse_config
 from kbgen.site.publish import PublishError, publish
+from site_checks import check_internal_links, parse
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURE_VAULT = Path(__file__).parent / "fixtures" / "site_vault"
+REPO = REPO_ROOT
+FIXTURE_VAULT = TESTS_DIR / "fixtures" / "site_vault"
 
 KBGEN_YML = """\
 paths:
@@ -34,31 +36,6 @@ def make_project(root: Path, site: str = ""):
     text = KBGEN_YML + site
     (root / "kbgen.yml").write_text(text)
     return parse_config(text, root / "kbgen.yml")
-
-
-class _Anchors(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.hrefs: list[str] = []
-        self.srcs: list[str] = []
-        self.ids: set[str] = set()
-        self.tags: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        self.tags.append(tag)
-        if attrs.get("id"):
-            self.ids.add(attrs["id"])
-        if tag == "a" and attrs.get("href"):
-            self.hrefs.append(attrs["href"])
-        if tag == "img" and attrs.get("src"):
-            self.srcs.append(attrs["src"])
-
-
-def parse(page: Path) -> _Anchors:
-    parser = _Anchors()
-    parser.feed(page.read_text())
-    return parser
 
 
 def article(page: Path) -> str:
@@ -85,26 +62,6 @@ def test_no_wikilink_survives_outside_code(built):
         assert "[[" not in text, page
     daily = article(built.site_dir / "Daily/2026-01-08.html")
     assert "<code>[[Not a link]]</code>" in daily and "[[Also not a link]]" in daily
-
-
-def check_internal_links(site: Path) -> int:
-    """Assert every internal href and src of the site resolves, anchors included; return the count."""
-    checked = 0
-    for page in site.rglob("*.html"):
-        if page.name == "404.html":  # served for any missing path, so MkDocs gives it root-absolute links
-            continue
-        parsed = parse(page)
-        for url in parsed.hrefs + parsed.srcs:
-            parts = urllib.parse.urlsplit(url)
-            if parts.scheme or parts.netloc or url.startswith("mailto:"):
-                continue
-            target = (page.parent / urllib.parse.unquote(parts.path)).resolve() if parts.path else page
-            # a link to a folder works on a server, but opened from disk it shows a directory listing
-            assert target.is_file(), f"{page.relative_to(site)} links to {url}, which is no file"
-            if parts.fragment and target.suffix == ".html" and not parts.fragment.startswith("tag:"):
-                assert parts.fragment in parse(target).ids, f"{page.relative_to(site)}: no anchor {url}"
-            checked += 1
-    return checked
 
 
 def test_every_internal_link_and_anchor_resolves(built):

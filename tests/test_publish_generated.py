@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from kbgen.cli import cli
 from kbgen.config import load_config
-from test_publish import check_internal_links
+from site_checks import check_internal_links
 
 HOSTILE = "<script>alert(1)</script> & [[Co]] | Inc"
 
