@@ -2,15 +2,14 @@
 import random
 import shutil
 import subprocess
-import sys
 import time
 
 import frontmatter
 
+from cli_runs import KBGEN
 from kbgen.jobs.init import init_project
 from kbgen.vault.state import TEMP_PREFIX
 
-KBGEN = [sys.executable, "-c", "from kbgen.cli import main; main()"]
 
 
 def run_build(config, *args, quiet=True):

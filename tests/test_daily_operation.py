@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from conftest import DEMO_END, NETWORK_ENV, REPO_ROOT
-from test_faults import CONFIG as FAULTS_CONFIG, kbgen
+from cli_runs import CONFIG as FAULTS_CONFIG, kbgen
 from fake_yahoo import NOT_FOUND, Bar
 from kbgen.vault import state as vault_state
 from kbgen.sources.yahoo import validate_bars

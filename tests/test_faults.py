@@ -8,25 +8,14 @@ import socket
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
+from cli_runs import CONFIG, kbgen
 from conftest import NETWORK_ENV
 from fake_yahoo import NOT_FOUND, Bar
-from kbgen.cli import cli
 from kbgen.store import Store
 
 HEADER = "date,ticker,open,high,low,close,adj_close,volume"
 GOOD = f"{HEADER}\n2026-01-05,XOM,100,102,99,101,101,1000\n2026-01-05,NEE,70,71,69,70.5,70.5,500\n"
-CONFIG = """\
-paths: {{vault: vault, store: .kbgen/prices.sqlite, cache: {cache}}}
-universe:
-  sectors:
-    Energy: {{etf: XLE, members: {{XOM: Exxon Mobil, CVX: Chevron}}}}
-    Utilities: {{etf: XLU, members: {{NEE: NextEra Energy}}}}
-  benchmarks: {{SPY: S&P 500 ETF}}
-network: {{retries: 0, timeout: 10{network}}}
-fetch: {{start: 2026-01-05}}
-"""
 RESEARCHER_NOTE = "# Energy transition\n\nMy own words.\n"
 
 
@@ -44,15 +33,6 @@ def make_project(folder: Path, network: str = "", cache: str = ".kbgen/cache") -
     (folder / "vault" / "Theses" / "Energy transition.md").write_text(RESEARCHER_NOTE)
     (folder / "prices.csv").write_text(GOOD)
     return config
-
-
-def kbgen(*args) -> Result:
-    """Run the CLI in-process; an exception escaping it (a crash) fails the test."""
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise AssertionError(f"kbgen {' '.join(map(str, args))} crashed:\n{result.output}") from result.exception
-    assert "Traceback" not in result.output
-    return result
 
 
 def tree(folder: Path) -> dict[str, tuple[bytes | None, int]]:

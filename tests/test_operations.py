@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import DEMO_END, REPO_ROOT
-from test_crash_build import KBGEN
-from test_faults import kbgen
+from cli_runs import KBGEN, kbgen
 from kbgen.vault import state as vault_state
 from kbgen.vault import writer as vault_writer
 from kbgen.obsidian.check import check_links
