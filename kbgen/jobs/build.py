@@ -11,6 +11,7 @@ import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from .. import __version__
 from ..analytics.day import Analyzer
@@ -163,21 +164,10 @@ def build(
     with VaultWriter(config.vault_dir, force=force, dry_run=dry_run) as writer:
         renderer = _SessionRenderer(config, market, Renderer(config.templates_dir), daily_dates, spans,
                                     writer.renamed_notes)
-        pending, shown = None, []
-        try:
-            for item in _render_sessions(renderer, sessions, existing, progress):
-                if pending is not None:
-                    _write_session(writer, pending, report, generated)
-                pending = item
-                shown.append(item)
-        except RenderError as error:
-            if pending is None:
-                raise RenderError(f"{error}; nothing was written") from error
-            _write_session(writer, renderer.until(pending.session).render(pending.session, DAILY_ONLY), report, generated)
-            raise RenderError(f"{error}; the vault was written up to {pending.session}") from error
-        _write_session(writer, pending, report, generated)
+        write = partial(_write_session, writer, report=report, generated=generated)
+        shown = _write_sessions_in_turn(renderer, _render_sessions(renderer, sessions, existing, progress), write)
         for item in _render_notes_left_behind(renderer, shown, spans):
-            _write_session(writer, item, report, generated)
+            write(item)
         report.warnings.extend(writer.summary().warnings)
         report.errors.extend(str(error) for error in writer.errors)
     report.stale = shown[-1].day.stale
@@ -186,6 +176,25 @@ def build(
     if report.ok and not dry_run and sessions[-1] >= max(daily_dates):
         record_build(config.vault_dir, sessions[-1])
     return report
+
+
+def _write_sessions_in_turn(renderer: _SessionRenderer, rendered, write) -> list[_Session]:
+    """Write each rendered session once the next one has rendered; on a template error, write the
+    session before again without its "next day" link and say how far the vault was written."""
+    pending, shown = None, []
+    try:
+        for item in rendered:
+            if pending is not None:
+                write(pending)
+            pending = item
+            shown.append(item)
+    except RenderError as error:
+        if pending is None:
+            raise RenderError(f"{error}; nothing was written") from error
+        write(renderer.until(pending.session).render(pending.session, DAILY_ONLY))
+        raise RenderError(f"{error}; the vault was written up to {pending.session}") from error
+    write(pending)
+    return shown
 
 
 class _SessionRenderer:
