@@ -30,3 +30,8 @@ def kbgen(*args) -> Result:
         raise AssertionError(f"kbgen {' '.join(map(str, args))} crashed:\n{result.output}") from result.exception
     assert "Traceback" not in result.output
     return result
+
+
+def run(project, *args) -> Result:
+    """`kbgen --config PROJECT ARGS`, in-process."""
+    return kbgen("--config", project.path, *args)
