@@ -498,3 +498,20 @@ def test_a_date_that_is_not_a_session_says_which_session_was_built(demo_project)
     assert result.exit_code == 0, result.output
     assert "2026-01-24 is not a session in the store (weekend or market holiday); building 2026-01-23" in result.output
     assert "built 1 session(s) (2026-01-23)" in result.output
+
+
+def test_a_daily_note_with_broken_frontmatter_is_named_not_a_crash_of_the_next_build(demo_project):
+    """The build reads the tags of older daily notes in a rotation episode's span; a note whose
+    YAML a researcher broke is reported as that note's fault (the others are written)."""
+    assert run(demo_project, "build", "--from", "2025-11-03").exit_code == 0
+    tagged = [p for p in sorted((demo_project.vault_dir / "Daily").glob("*.md"))
+              if "rotation/" in p.read_text() and p.stem < str(DEMO_END)]
+    assert tagged, "the demo's rotation episode should tag some daily notes"
+    broken = tagged[0]
+    broken.write_text(broken.read_text().replace("---\n", "---\nlegs: [oops\n", 1))
+
+    result = run(demo_project, "build")
+
+    assert "this is a bug" not in result.output
+    assert f"Daily/{broken.name}: invalid frontmatter" in result.output
+    assert result.exit_code == 3, result.output
