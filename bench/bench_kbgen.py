@@ -80,7 +80,7 @@ def universe_config(stocks: int, starter: dict) -> dict:
 
 
 def make_project(root: Path, stocks: int) -> None:
-    from kbgen.project import init_project
+    from kbgen.jobs.init import init_project
 
     init_project(root)
     starter = yaml.safe_load((root / "kbgen.yml").read_text())
@@ -140,7 +140,7 @@ def stage_import(root: Path, clock: Clock, sessions: int) -> dict:
 
 def stage_analytics(root: Path, clock: Clock, sessions: int) -> dict:
     from kbgen.config import load_config
-    from kbgen.pipeline import load_market
+    from kbgen.jobs.build import load_market
 
     config = load_config(root / "kbgen.yml")
     market = clock.lap("load_market", lambda: load_market(config))
@@ -157,7 +157,7 @@ def _each_day(analyzer, dates) -> None:
 
 def _build(root: Path, clock: Clock, count: int) -> dict:
     from kbgen.config import load_config
-    from kbgen.pipeline import build, load_market
+    from kbgen.jobs.build import build, load_market
 
     config = load_config(root / "kbgen.yml")
     market = clock.lap("load_market", lambda: load_market(config))
@@ -182,7 +182,7 @@ def stage_backfill(root: Path, clock: Clock, sessions: int) -> dict:
 
 def stage_publish(root: Path, clock: Clock, sessions: int) -> dict:
     from kbgen.config import load_config
-    from kbgen.publish import publish
+    from kbgen.site.publish import publish
 
     config = load_config(root / "kbgen.yml")
     report = clock.lap("total", lambda: publish(config))
@@ -206,7 +206,7 @@ def stage_update(root: Path, clock: Clock, sessions: int) -> dict:
     from kbgen.config import load_config
     from kbgen.sources.csvfile import read_prices_csv
     from kbgen.store import Store
-    from kbgen.update import run_update
+    from kbgen.jobs.update import run_update
 
     config = load_config(root / "kbgen.yml")
 

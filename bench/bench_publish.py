@@ -94,7 +94,7 @@ def main() -> None:
         (root / "baseline.yml").write_text(BASELINE_MKDOCS)
         (root / "kbgen.yml").write_text(KBGEN_YML)
         publish_code = (
-            "import pathlib, kbgen.config as c, kbgen.publish as p;"
+            "import pathlib, kbgen.config as c, kbgen.site.publish as p;"
             "r = p.publish(c.load_config(pathlib.Path('kbgen.yml')));"
             "print(r.pages, round(r.seconds, 2))"
         )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sqlite3
-import sys
 import traceback
 from pathlib import Path
 
@@ -18,6 +17,8 @@ import click
 
 from . import __version__
 from .config import Config, find_config, load_config
+from .console import (progress_of, rejected_rows, report_build, report_notes, say,
+                      setup_logging, to_log_file)
 from .errors import (EXIT_FAILURE, KbgenError, PartialError, UsageError, describe_os_error,
                      describe_store_error)
 
@@ -33,7 +34,7 @@ class _Shown(click.ClickException):
 
     def show(self, file=None) -> None:
         click.echo(f"kbgen: {self.format_message()}", err=True)
-        _to_log_file(f"kbgen: {self.format_message()}", logging.ERROR)
+        to_log_file(f"kbgen: {self.format_message()}", logging.ERROR)
 
 
 class KbgenGroup(click.Group):
@@ -67,29 +68,6 @@ def _store_path(ctx: click.Context) -> Path | None:
     return state.loaded_config.store_path if state and state.loaded_config else None
 
 
-def _say(message: str, err: bool = False, level: int = logging.INFO) -> None:
-    """Print a result line (summary, warning, error) and add it to the --log-file, if one is open,
-    so the log of a cron run holds what a terminal would have shown."""
-    click.echo(message, err=err)
-    _to_log_file(message, level)
-
-
-def _to_log_file(message: str, level: int) -> None:
-    logger = logging.getLogger("kbgen")
-    for handler in logger.handlers:
-        if isinstance(handler, logging.FileHandler):
-            handler.handle(logger.makeRecord(logger.name, level, __file__, 0, message, None, None))
-
-
-def _rejected_rows(rejected: dict[str, list[str]]) -> list[str]:
-    """One line per ticker whose rows from Yahoo failed validation (those rows were not stored)."""
-    lines = []
-    for ticker, notes in sorted(rejected.items()):
-        more = f"; ... and {len(notes) - 3} more" if len(notes) > 3 else ""
-        lines.append(f"  {ticker}: {len(notes)} row(s) from Yahoo rejected: {'; '.join(notes[:3])}{more}")
-    return lines
-
-
 class State:
     """What the global options set; the config is loaded once, on first use."""
 
@@ -119,34 +97,13 @@ def _load(config_path: Path | None, vault: Path | None) -> Config:
     return config
 
 
-def _setup_logging(state: State) -> None:
-    level = logging.WARNING if state.quiet else logging.DEBUG if state.verbose else logging.INFO
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    root = logging.getLogger("kbgen")
-    for old in root.handlers:
-        old.close()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if state.log_file else level)
-    handler.setLevel(level)
-    if state.log_file:
-        try:
-            state.log_file.parent.mkdir(parents=True, exist_ok=True)
-            file_handler = logging.FileHandler(state.log_file, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot open the log file {state.log_file}: {exc.strerror}") from None
-        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        root.addHandler(file_handler)
-    root.propagate = False
-
-
 def _set_log_option(ctx: click.Context, param: click.Parameter, value):
     """-v, -q and --log-file work before and after the command name (`kbgen update -q`)."""
     state = ctx.find_object(State)
     if state is None or value in (None, 0, False):
         return
     setattr(state, param.name, value)
-    _setup_logging(state)
+    setup_logging(state.quiet, state.verbose, state.log_file)
 
 
 def _logging_params() -> list[click.Option]:
@@ -158,36 +115,6 @@ def _logging_params() -> list[click.Option]:
         click.Option(["--log-file"], type=click.Path(dir_okay=False, path_type=Path), expose_value=False,
                      callback=_set_log_option, help="Also append a detailed log here."),
     ]
-
-
-class Progress:
-    """A progress bar on a terminal, plain log lines otherwise (cron, CI, pipes).
-
-    Called as progress(done, total, message) by the long-running stages.
-    """
-
-    def __init__(self, label: str):
-        self.label = label
-        self._bar = None
-        self._done = 0
-        # A bar only at the default level: -q hides progress, -v wants a line per step.
-        self._interactive = sys.stderr.isatty() and log.handlers[0].level == logging.INFO
-
-    def __call__(self, done: int, total: int, message: str = "") -> None:
-        line = f"{self.label}: {done}/{total} {message}".rstrip()
-        if not self._interactive:
-            log.info(line)
-            return
-        _to_log_file(line, logging.INFO)
-        if self._bar is None:
-            self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
-            self._bar.__enter__()
-        self._bar.update(done - self._done)
-        self._done = done
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
 
 
 def _parse_date(ctx, param, value):
@@ -221,7 +148,7 @@ def cli(ctx, config_path, vault, verbose, quiet, log_file):
     """
     ctx.obj = State(config_path, vault)
     ctx.obj.verbose, ctx.obj.quiet, ctx.obj.log_file = verbose, quiet, log_file
-    _setup_logging(ctx.obj)
+    setup_logging(quiet, verbose, log_file)
 
 
 def main() -> None:
@@ -245,7 +172,7 @@ def init(directory, force):
     Example:
       kbgen init my-research
     """
-    from .project import init_project
+    from .jobs.init import init_project
 
     report = init_project(directory, force=force)
     for path in report.created:
@@ -323,21 +250,17 @@ def _fetch(state: State, tickers, start):
     unknown = [t for t in tickers or [] if t not in config.securities]
     if unknown:
         raise UsageError(f"{', '.join(unknown)} not in the universe; add them to {config.path.name} first")
-    progress = Progress("fetch")
-    try:
-        with _store(state, writing=True) as store:
-            report = fetch_prices(config, store, tickers=tickers, start=start, progress=progress)
-    finally:
-        progress.close()
+    with progress_of("fetch") as progress, _store(state, writing=True) as store:
+        report = fetch_prices(config, store, tickers=tickers, start=start, progress=progress)
     counts = report.counts
-    _say(
+    say(
         f"fetched {len(report.statuses)} tickers: {counts.inserted} rows inserted, {counts.updated} updated, "
         f"{counts.unchanged} unchanged, {len(report.failed)} failed"
     )
     for ticker, reason in sorted(report.failed.items()):
-        _say(f"  {ticker}: {reason}", err=True, level=logging.WARNING)
-    for line in _rejected_rows(report.rejected):
-        _say(line, err=True, level=logging.WARNING)
+        say(f"  {ticker}: {reason}", err=True, level=logging.WARNING)
+    for line in rejected_rows(report.rejected):
+        say(line, err=True, level=logging.WARNING)
     return report
 
 
@@ -350,70 +273,34 @@ def check(state: State):
     Example:
       kbgen check
     """
-    from .exchange import staleness
-    from .linkcheck import check_links, same_name_notes
-    from .researcher_notes import read_researcher_notes
-    from .vault_writer import generated_files
+    from .jobs.check import run_check
 
     config = state.config
     click.echo(f"config {config.path}: ok ({len(config.securities)} tickers in the universe)")
-    theses, catalysts = read_researcher_notes(config)
-    click.echo(f"vault {config.vault_dir}: {len(theses)} theses, {len(catalysts)} catalysts")
-    with _store(state) as store:
-        coverage = store.coverage().set_index("ticker")
-    missing = [t for t in config.securities if t not in coverage.index]
-    click.echo(f"store {config.store_path}: {len(coverage)} tickers, {int(coverage['rows'].sum()) if len(coverage) else 0} rows")
+    report = run_check(config)
+    click.echo(f"vault {config.vault_dir}: {report.theses} theses, {report.catalysts} catalysts")
+    _print_coverage(config, report.coverage)
+    if report.links:
+        click.echo(f"vault links: {report.links.links} links in {report.links.notes} notes, "
+                   f"{len(report.links.broken)} broken")
+        for broken in report.links.broken:
+            click.echo(f"  {broken}")
+    if report.same_name:
+        click.echo(f"notes sharing a name with a generated note: {len(report.same_name)}")
+        for warning in report.same_name:
+            click.echo(f"  {warning}")
+    if report.problems:
+        raise PartialError("\n".join(report.problems))
+
+
+def _print_coverage(config, coverage) -> None:
+    rows = int(coverage["rows"].sum()) if len(coverage) else 0
+    click.echo(f"store {config.store_path}: {len(coverage)} tickers, {rows} rows")
     if len(coverage):
         click.echo(f"  {'ticker':<10} {'first':<10} {'last':<10} {'rows':>6}  missing fields")
         for ticker, row in coverage.iterrows():
             gaps = [f"{name[8:]} {int(row[name])}" for name in coverage.columns if name.startswith("missing_") and row[name]]
             click.echo(f"  {ticker:<10} {row['first']:<10} {row['last']:<10} {int(row['rows']):>6}  {', '.join(gaps) or '-'}")
-    links = check_links(config.vault_dir) if config.vault_dir.is_dir() else None
-    if links:
-        click.echo(f"vault links: {links.links} links in {links.notes} notes, {len(links.broken)} broken")
-        for broken in links.broken:
-            click.echo(f"  {broken}")
-    same_name = same_name_notes(config.vault_dir, generated_files(config.vault_dir)) if links else []
-    if same_name:
-        click.echo(f"notes sharing a name with a generated note: {len(same_name)}")
-        for warning in same_name:
-            click.echo(f"  {warning}")
-    problems = []
-    behind = staleness(dt.date.fromisoformat(coverage["last"].max())) if len(coverage) else None
-    if behind:
-        problems.append(behind.message())
-    if missing:
-        problems.append(f"{len(missing)} universe ticker(s) have no data in the store: {', '.join(missing)}; "
-                        f"run kbgen fetch {' '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}")
-    if links and links.broken:
-        problems.append(f"{len(links.broken)} broken link(s) in the vault (listed above); create the notes or fix the links")
-    if same_name:
-        problems.append(f"{len(same_name)} note(s) share a name with a generated note (listed above); rename yours")
-    if problems:
-        raise PartialError("\n".join(problems))
-
-
-def _print_changes(changes) -> None:
-    """What a dry run would write: one line per file, e.g. `would create Daily/2026-01-30.md`."""
-    for status, path in dict.fromkeys(changes):
-        click.echo(f"would {status.removesuffix('d')} {path}")
-
-
-def _report_notes(report, dry_run: bool) -> None:
-    """A build's warnings and errors, and in a dry run the files it would write."""
-    for warning in report.warnings:
-        _say(f"warning: {warning}", err=True, level=logging.WARNING)
-    for error in report.errors:
-        _say(f"error: {error}", err=True, level=logging.ERROR)
-    if dry_run:
-        _print_changes(report.changes)
-
-
-def _report_build(report, dry_run: bool = False) -> None:
-    _report_notes(report, dry_run)
-    _say(report.summary())
-    if report.stale:
-        _say(f"stale (no data for the latest session): {', '.join(report.stale)}")
 
 
 @cli.command(name="build")
@@ -435,7 +322,7 @@ def build_(state: State, date, start, end, force, dry_run):
       kbgen build --date 2026-01-08
       kbgen build --from 2025-12-01 --to 2026-01-31
     """
-    from .pipeline import build, load_market, resolve_sessions
+    from .jobs.build import build, load_market, resolve_sessions
 
     if date and (start or end):
         raise click.UsageError("use either --date or --from/--to, not both")
@@ -446,13 +333,10 @@ def build_(state: State, date, start, end, force, dry_run):
     if not sessions:
         raise KbgenError(f"no sessions in the store between {start} and {end}")
     if date and sessions[0] != date:
-        _say(f"{date} is not a session in the store (weekend or market holiday); building {sessions[0]}, the session before")
-    progress = Progress("build")
-    try:
+        say(f"{date} is not a session in the store (weekend or market holiday); building {sessions[0]}, the session before")
+    with progress_of("build") as progress:
         report = build(state.config, sessions, market, force=force, dry_run=dry_run, progress=progress)
-    finally:
-        progress.close()
-    _report_build(report, dry_run)
+    report_build(report, dry_run)
     if not report.ok:
         raise PartialError(f"{len(report.errors)} note(s) could not be written (listed above); the others are up to date")
 
@@ -470,7 +354,7 @@ def publish(state: State):
     Example:
       kbgen publish && python3 -m http.server -d site
     """
-    from .update import publish_vault
+    from .jobs.update import publish_vault
 
     report = publish_vault(state.config)
     click.echo(f"published {report.pages} pages to {report.site_dir} in {report.seconds:.1f} s")
@@ -486,7 +370,7 @@ def serve(state: State, port):
     Example:
       kbgen serve --port 8001
     """
-    from .publish import serve as serve_site
+    from .site.publish import serve as serve_site
 
     serve_site(state.config, port=port)
 
@@ -509,23 +393,19 @@ def update(state: State, no_fetch, no_publish, dry_run, force):
     Example (crontab, weekdays after the US close):
       30 22 * * 1-5  cd /srv/research && .venv/bin/kbgen update -q
     """
-    from .update import run_update
+    from .jobs.update import run_update
 
-    fetch_progress, build_progress = Progress("fetch"), Progress("build")
-    try:
+    with progress_of("fetch") as fetch_progress, progress_of("build") as build_progress:
         report = run_update(state.config, fetch=not no_fetch, publish=not no_publish, dry_run=dry_run,
                             force=force, fetch_progress=fetch_progress, build_progress=build_progress)
-    finally:
-        fetch_progress.close()
-        build_progress.close()
     if report.build:
-        _report_notes(report.build, dry_run)
+        report_notes(report.build, dry_run)
     for line in report.summary_lines():
-        _say(line)
+        say(line)
     for ticker, reason in sorted(report.failed_tickers.items()):
-        _say(f"  {ticker}: {reason}", err=True, level=logging.WARNING)
-    for line in _rejected_rows(report.rejected_rows):
-        _say(line, err=True, level=logging.WARNING)
+        say(f"  {ticker}: {reason}", err=True, level=logging.WARNING)
+    for line in rejected_rows(report.rejected_rows):
+        say(line, err=True, level=logging.WARNING)
     if report.problems:
         raise PartialError("partial update: " + "; ".join(report.problems))
 
@@ -545,14 +425,11 @@ def demo(directory, seed, no_publish):
     Example:
       kbgen demo demo-vault && open demo-vault/site/index.html
     """
-    from .update import run_demo
+    from .jobs.demo import run_demo
 
-    progress = Progress("build")
-    try:
+    with progress_of("build") as progress:
         config, built, report = run_demo(directory, seed=seed, publish=not no_publish, build_progress=progress)
-    finally:
-        progress.close()
-    _report_build(built)
+    report_build(built)
     for line in report.summary_lines()[1:]:
         click.echo(line)
     click.echo(f"vault: {config.vault_dir}")

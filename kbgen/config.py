@@ -262,42 +262,48 @@ def _collect_securities(model: ConfigModel, path: Path, lines: dict, problems: l
     """Every ticker of the universe once, with what it is; a ticker listed twice is an error."""
     found: dict[str, Security] = {}
     where: dict[str, str] = {}
-
-    def add(security: Security, key: tuple) -> None:
+    for security, key in _listed_securities(model.universe, path, lines, problems):
         ticker = security.ticker
         if not TICKER.fullmatch(ticker):
             problems.append(f"{_locate(path, key, lines)}: ticker {ticker!r} {TICKER_RULE}; write it as the exchange lists it")
-            return
-        if ticker in found:
+        elif ticker in found:
             problems.append(
                 f"{_locate(path, key, lines)}: ticker {ticker} is listed twice "
                 f"(also at {where[ticker]}); a ticker belongs to one place in the universe"
             )
-            return
-        found[ticker] = security
-        where[ticker] = ".".join(map(str, key))
+        else:
+            found[ticker] = security
+            where[ticker] = ".".join(map(str, key))
+    if model.universe.constituents_csv:
+        csv_path = (path.parent / model.universe.constituents_csv).resolve()
+        for security in _read_constituents(csv_path, model, path, lines, problems):
+            found.setdefault(security.ticker, security)
+    _check_references(model, found, path, lines, problems)
+    return found
 
-    universe = model.universe
+
+def _listed_securities(universe, path: Path, lines: dict, problems: list[str]):
+    """(security, its key path in the config) for each ticker written in kbgen.yml; an unknown
+    sector name is reported on the way."""
     for sector_name, sector in universe.sectors.items():
         if sector_name not in GICS_SECTORS:
             problems.append(
                 f"{_locate(path, ('universe', 'sectors', sector_name), lines)}: unknown sector name {sector_name!r}; "
                 f"use a GICS sector: {', '.join(GICS_SECTORS)}"
             )
-        add(Security(sector.etf, f"{sector_name} sector ETF", "sector_etf", sector_name), ("universe", "sectors", sector_name, "etf"))
+        yield Security(sector.etf, f"{sector_name} sector ETF", "sector_etf", sector_name), \
+            ("universe", "sectors", sector_name, "etf")
         for ticker, name in sector.members.items():
-            add(Security(ticker, name, "stock", sector_name), ("universe", "sectors", sector_name, "members", ticker))
-    for ticker, name in universe.benchmarks.items():
-        add(Security(ticker, name, "benchmark"), ("universe", "benchmarks", ticker))
-    for ticker, name in universe.indices.items():
-        add(Security(ticker, name, "index"), ("universe", "indices", ticker))
-    for ticker, name in universe.cross_assets.items():
-        add(Security(ticker, name, "cross_asset"), ("universe", "cross_assets", ticker))
-    if universe.constituents_csv:
-        csv_path = (path.parent / universe.constituents_csv).resolve()
-        for security in _read_constituents(csv_path, model, path, lines, problems):
-            if security.ticker not in found:
-                found[security.ticker] = security
+            yield Security(ticker, name, "stock", sector_name), ("universe", "sectors", sector_name, "members", ticker)
+    for section, kind in (("benchmarks", "benchmark"), ("indices", "index"), ("cross_assets", "cross_asset")):
+        for ticker, name in getattr(universe, section).items():
+            yield Security(ticker, name, kind), ("universe", section, ticker)
+
+
+def _check_references(model: ConfigModel, found: dict[str, Security], path: Path, lines: dict,
+                      problems: list[str]) -> None:
+    """Groups and the benchmark name tickers of the universe; the universe is not empty."""
+    universe = model.universe
     for group, tickers in universe.groups.items():
         for index, ticker in enumerate(tickers):
             if ticker not in found:
@@ -312,7 +318,6 @@ def _collect_securities(model: ConfigModel, path: Path, lines: dict, problems: l
         )
     if not any(s.kind == "stock" for s in found.values()) and not universe.sectors:
         problems.append(f"{_locate(path, ('universe',), lines)}: the universe is empty; list at least one sector")
-    return found
 
 
 def _read_constituents(csv_path: Path, model: ConfigModel, path: Path, lines: dict, problems: list[str]):

@@ -10,16 +10,13 @@ import datetime as dt
 import math
 from pathlib import Path
 
-import frontmatter
-import yaml
-
 from .config import Config
 from .errors import ProblemsError
 from .model import Catalyst, Leg, Thesis
+from .vault.frontmatter import FrontmatterError, load_properties, split_frontmatter
 
 THESES_DIR = "Theses"
 CATALYSTS_DIR = "Catalysts"
-_YAML = frontmatter.YAMLHandler()
 _FIRST_PROPERTY = {"thesis": "legs: [{ticker: NVDA, weight: 1.0, side: long}]", "catalyst": "date: 2026-01-15"}
 
 
@@ -70,22 +67,14 @@ def _properties(path: Path, kind: str) -> dict:
         raise _NoteProblem("the file is not UTF-8 text; re-save it as UTF-8") from None
     except OSError as exc:
         raise _NoteProblem(f"cannot read the note: {exc.strerror}") from None
-    if not _YAML.detect(text):
-        raise _NoteProblem(f"the note has no frontmatter; a {kind} note starts with its properties between two "
-                           f"--- lines, such as `{_FIRST_PROPERTY[kind]}`")
     try:
-        yaml_text, _ = _YAML.split(text)
-    except ValueError:
-        raise _NoteProblem("the frontmatter has no closing --- line; add one after the last property") from None
-    try:
-        meta = _YAML.load(yaml_text)
-    except yaml.YAMLError as exc:
-        raise _NoteProblem(f"invalid frontmatter ({_first_line(exc)}); fix the YAML between the --- lines") from None
-    if meta is None:
-        return {}
-    if not isinstance(meta, dict):
-        raise _NoteProblem("the frontmatter is not a list of `key: value` properties; fix the YAML between the --- lines")
-    return meta
+        doc = split_frontmatter(text)
+        if doc is None:
+            raise _NoteProblem(f"the note has no frontmatter; a {kind} note starts with its properties between two "
+                               f"--- lines, such as `{_FIRST_PROPERTY[kind]}`")
+        return load_properties(doc[1])
+    except FrontmatterError as exc:
+        raise _NoteProblem(str(exc)) from None
 
 
 def _thesis(path: Path, meta: dict, config: Config, problems: list[str]) -> Thesis | None:
@@ -144,7 +133,3 @@ def _as_list(value) -> list:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

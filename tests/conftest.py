@@ -1,9 +1,14 @@
 """Shared pytest fixtures."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from fake_yahoo import FakeYahoo, make_certificate
+
+TESTS_DIR = Path(__file__).resolve().parent   # test files import these, wherever their folder
+REPO_ROOT = TESTS_DIR.parent
 
 # Network variables of the machine running the tests; cleared so only what a test sets counts.
 NETWORK_ENV = (
@@ -73,7 +78,7 @@ def market_clock(monkeypatch):
 def demo_project(tmp_path):
     """A project made by `kbgen init` whose store holds 300 simulated sessions ending DEMO_END."""
     from kbgen.config import load_config
-    from kbgen.project import init_project
+    from kbgen.jobs.init import init_project
     from kbgen.sources.demo import DEMO_SOURCE, simulate_market
     from kbgen.store import Store
 

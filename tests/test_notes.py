@@ -402,7 +402,7 @@ def odd_names_project(tmp_path_factory):
     from conftest import DEMO_END
     from kbgen.cli import cli
     from kbgen.config import load_config
-    from kbgen.project import init_project
+    from kbgen.jobs.init import init_project
     from kbgen.sources.demo import DEMO_SOURCE, simulate_market
     from kbgen.store import Store
 
@@ -425,8 +425,8 @@ def odd_names_project(tmp_path_factory):
 
 
 def test_names_from_data_build_and_publish_with_every_link_resolving(odd_names_project):
-    from kbgen.linkcheck import check_links
-    from test_publish import check_internal_links
+    from kbgen.obsidian.check import check_links
+    from site_checks import check_internal_links
 
     report = check_links(odd_names_project.vault_dir)
     assert report.links > 500 and report.broken == ()

@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import re
 
-_UNSAFE_IN_NAME = re.compile(r'[*"\\/<>:|?#^\[\]$`\x00-\x1f]')
+from ..vault.paths import FORBIDDEN_NAME_CHARS
+
+_UNSAFE_IN_NAME = re.compile("[" + re.escape("".join(sorted(FORBIDDEN_NAME_CHARS)) + "/$`") + r"\x00-\x1f]")
 NAME_BYTES = 255 - len(".html")  # ext4, APFS, NTFS and most others cap a file name at 255 bytes; the site adds .html
 _DIGEST_CHARS = 8
 _SPACES = re.compile(r"\s+")
