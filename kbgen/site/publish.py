@@ -125,6 +125,8 @@ def publish(config: Config, strict: bool = True, dirty: bool = False) -> Publish
         build_logger.addFilter(_drop_dirty_notice)
     started = time.perf_counter()
     try:
+        if site_dir.exists() and not site_dir.is_dir():   # never move a file of the user's aside
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(site_dir))
         mkdocs_build.build(site_config, dirty=dirty)
         if not dirty:
             _swap_in(Path(site_config.site_dir), site_dir)
