@@ -49,3 +49,28 @@ def check_internal_links(site: Path) -> int:
                 assert parts.fragment in parse(target).ids, f"{page.relative_to(site)}: no anchor {url}"
             checked += 1
     return checked
+
+
+def published_project(root: Path, edit_config, sessions: int, first: str):
+    """A project from `kbgen init` in `root`, its config text passed through `edit_config`, with
+    `sessions` simulated sessions ending DEMO_END, built from `first` and published; returns the config."""
+    from click.testing import CliRunner
+
+    from conftest import DEMO_END
+    from kbgen.cli import cli
+    from kbgen.config import load_config
+    from kbgen.jobs.init import init_project
+    from kbgen.sources.demo import DEMO_SOURCE, simulate_market
+    from kbgen.store import Store
+
+    init_project(root)
+    config_path = root / "kbgen.yml"
+    config_path.write_text(edit_config(config_path.read_text()))
+    config = load_config(config_path)
+    with Store(config.store_path) as store:
+        store.upsert(simulate_market(config.securities, end=DEMO_END, sessions=sessions), DEMO_SOURCE)
+    runner = CliRunner()
+    for command in (["build", "--from", first, "--to", str(DEMO_END)], ["publish"]):
+        result = runner.invoke(cli, ["--config", str(config_path), *command])
+        assert result.exit_code == 0, result.output
+    return config

@@ -328,3 +328,17 @@ def test_an_episode_spread_sliced_at_a_session_equals_one_computed_on_rows_up_to
             RotationLeg("d", "group", "D", ("D",))]
     full, cut = LegPrices(adj, legs, "SPY"), LegPrices(adj.iloc[: last + 1], legs, "SPY")
     np.testing.assert_array_equal(full.episode_spread(base, last, (0,), (1, 2)), cut.spread(base, last, (0,), (1, 2)))
+
+
+def scripted_project(folder):
+    """A project in `folder` whose store holds the scripted rotation (turns at sessions 150, 185 and
+    330 of 400); returns the config and the sessions."""
+    from kbgen.config import load_config
+    from kbgen.store import Store
+
+    (folder / "kbgen.yml").write_text(CONFIG)
+    config = load_config(folder / "kbgen.yml")
+    closes, index = scripted_rotation(400, turns=[150, 185, 330])
+    with Store(config.store_path) as store:
+        store.upsert(frame_from(closes, index), source="csv:scripted")
+    return config, [d.date() for d in index]

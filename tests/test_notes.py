@@ -397,31 +397,13 @@ BRACKET_GROUP = "A ]] [[B"
 def odd_names_project(tmp_path_factory):
     """A project from `kbgen init` whose config names a stock with 312 characters, one with
     backticks and a group `A ]] [[B`, built for two sessions and published; returns the config."""
-    from click.testing import CliRunner
+    from site_checks import published_project
 
-    from conftest import DEMO_END
-    from kbgen.cli import cli
-    from kbgen.config import load_config
-    from kbgen.jobs.init import init_project
-    from kbgen.sources.demo import DEMO_SOURCE, simulate_market
-    from kbgen.store import Store
+    def odd_names(text: str) -> str:
+        text = text.replace("AAPL: Apple,", f"AAPL: {LONG_NAME!r},", 1).replace("MSFT: Microsoft,", f"MSFT: {BACKTICK_NAME!r},", 1)
+        return text.replace("    Magnificent 7:", f"    {BRACKET_GROUP!r}: [AAPL, MSFT]\n    Magnificent 7:", 1)
 
-    root = tmp_path_factory.mktemp("odd-names")
-    init_project(root)
-    config_path = root / "kbgen.yml"
-    text = config_path.read_text()
-    text = text.replace("AAPL: Apple,", f"AAPL: {LONG_NAME!r},", 1).replace("MSFT: Microsoft,", f"MSFT: {BACKTICK_NAME!r},", 1)
-    text = text.replace("    Magnificent 7:", f"    {BRACKET_GROUP!r}: [AAPL, MSFT]\n    Magnificent 7:", 1)
-    config_path.write_text(text)
-    config = load_config(config_path)
-    with Store(config.store_path) as store:
-        store.upsert(simulate_market(config.securities, end=DEMO_END, sessions=120), DEMO_SOURCE)
-    runner = CliRunner()
-    built = runner.invoke(cli, ["--config", str(config_path), "build", "--from", "2026-01-29", "--to", str(DEMO_END)])
-    assert built.exit_code == 0, built.output
-    published = runner.invoke(cli, ["--config", str(config_path), "publish"])
-    assert published.exit_code == 0, published.output
-    return config
+    return published_project(tmp_path_factory.mktemp("odd-names"), odd_names, sessions=120, first="2026-01-29")
 
 
 def test_names_from_data_build_and_publish_with_every_link_resolving(odd_names_project):

@@ -193,16 +193,12 @@ def test_a_researchers_note_where_kbgen_writes_one_keeps_their_words(demo_projec
 
 
 def test_an_episode_taken_over_in_a_later_run_gets_its_concept_note_marked_ended(tmp_path):
-    from test_analytics_rotation import CONFIG, frame_from, scripted_rotation
+    from test_analytics_rotation import scripted_project
 
-    (tmp_path / "kbgen.yml").write_text(CONFIG)
-    config = load_config(tmp_path / "kbgen.yml")
-    closes, index = scripted_rotation(400, turns=[150, 185, 330])
-    with Store(config.store_path) as store:
-        store.upsert(frame_from(closes, index), source="csv:scripted")
-    first, takeover = index[150].date(), index[194].date()
+    config, sessions = scripted_project(tmp_path)
+    first, takeover = sessions[150], sessions[194]
     # the evening runs up to the day before the takeover, then that day alone (as `kbgen update`)
-    assert kbgen(config, "build", "--from", str(index[170].date()), "--to", str(index[193].date())).exit_code == 0
+    assert kbgen(config, "build", "--from", str(sessions[170]), "--to", str(sessions[193])).exit_code == 0
     note = config.vault_dir / "Concepts" / f"Sector Rotation {first:%B %Y}.md"
     assert "Still running after" in note.read_text()
     assert kbgen(config, "build", "--date", str(takeover)).exit_code == 0

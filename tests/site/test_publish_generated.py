@@ -6,34 +6,16 @@ import re
 import urllib.parse
 
 import pytest
-from click.testing import CliRunner
-
-from kbgen.cli import cli
-from kbgen.config import load_config
-from site_checks import check_internal_links
+from site_checks import check_internal_links, published_project
 
 HOSTILE = "<script>alert(1)</script> & [[Co]] | Inc"
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    from kbgen.jobs.init import init_project
-    from kbgen.sources.demo import DEMO_SOURCE, simulate_market
-    from kbgen.store import Store
-    from conftest import DEMO_END
-
     root = tmp_path_factory.mktemp("generated")
-    init_project(root)
-    config_path = root / "kbgen.yml"
-    config_path.write_text(config_path.read_text().replace("AAPL: Apple,", f"AAPL: {HOSTILE!r},", 1))
-    config = load_config(config_path)
-    with Store(config.store_path) as store:
-        store.upsert(simulate_market(config.securities, end=DEMO_END, sessions=300), DEMO_SOURCE)
-    runner = CliRunner()
-    built = runner.invoke(cli, ["--config", str(config_path), "build", "--from", "2026-01-26", "--to", str(DEMO_END)])
-    assert built.exit_code == 0, built.output
-    published = runner.invoke(cli, ["--config", str(config_path), "publish"])
-    assert published.exit_code == 0, published.output
+    published_project(root, lambda text: text.replace("AAPL: Apple,", f"AAPL: {HOSTILE!r},", 1), sessions=300,
+                      first="2026-01-26")
     return root / "site"
 
 

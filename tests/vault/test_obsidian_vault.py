@@ -9,10 +9,9 @@ import frontmatter
 from click.testing import CliRunner
 
 from kbgen.cli import cli
-from kbgen.config import load_config
 from kbgen.obsidian.check import check_links
-from kbgen.store import Store
 from obsidian_properties import declared_types, property_problems
+from test_analytics_rotation import scripted_project
 
 
 def kbgen(config, *args):
@@ -64,17 +63,6 @@ def test_notes_written_with_the_nested_kbgen_key_are_migrated_keeping_the_resear
     daily = frontmatter.load(older_daily).metadata  # not in this build: migrated all the same
     assert "kbgen" not in daily and daily["kbgen_id"] == "daily/2026-01-27" and daily["kbgen_as_of"] == "2026-01-27"
     assert "0 conflict" in result.output
-
-
-def scripted_project(tmp_path):
-    from test_analytics_rotation import CONFIG, frame_from, scripted_rotation
-
-    (tmp_path / "kbgen.yml").write_text(CONFIG)
-    config = load_config(tmp_path / "kbgen.yml")
-    closes, index = scripted_rotation(400, turns=[150, 185, 330])
-    with Store(config.store_path) as store:
-        store.upsert(frame_from(closes, index), source="csv:scripted")
-    return config, [d.date() for d in index]
 
 
 def rotation_tags(config, date: dt.date) -> set[str]:
