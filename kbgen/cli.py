@@ -111,10 +111,69 @@ def import_(state: State, files):
             if len(parsed.rejected) > 10:
                 click.echo(f"  ... and {len(parsed.rejected) - 10} more rejected rows")
             rejected_any |= bool(parsed.rejected)
+        _say_outside_universe(state.config, set(store.last_dates()))
     if failed:
         raise KbgenError("some files could not be read; nothing was imported from them")
     if rejected_any:
         raise PartialError("some rows were rejected (listed above); the valid rows were imported")
+
+
+def _say_outside_universe(config, stored) -> None:
+    from .jobs.universe import add_hint, outside_universe
+
+    outside = outside_universe(config, stored)
+    if outside:
+        say(f"{len(outside)} stored ticker(s) are not in the universe, so no note shows them: {', '.join(outside)}; "
+            f"to track them run: {add_hint(outside)}", err=True, level=logging.WARNING)
+
+
+@cli.command()
+@click.argument("tickers", nargs=-1, required=True)
+@click.option("--sector", help="GICS sector of the universe to put them in (else from --constituents or Yahoo).")
+@click.option("--name", help="Company name (one ticker; else from --constituents or Yahoo, or the ticker).")
+@click.option("--constituents", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV with symbol,name,sector (or gics_sector) to take names and sectors from.")
+@click.pass_obj
+def add(state: State, tickers, sector, name, constituents):
+    """Add stocks to the universe in kbgen.yml (comments and layout kept).
+
+    Name and sector come from --sector/--name, a constituents file, or Yahoo's company profile.
+
+    \b
+    Examples:
+      kbgen add PLTR                       # name and sector from Yahoo
+      kbgen add PLTR --constituents sp500.csv
+      kbgen add PLTR --sector "Information Technology" --name Palantir
+    """
+    from .jobs.universe import add_tickers
+    from .sources.profile import yahoo_profiles
+
+    report = add_tickers(state.config, list(tickers), sector=sector, name=name, constituents=constituents,
+                         lookup=yahoo_profiles)
+    for ticker in report.already:
+        click.echo(f"{ticker}: already in the universe; nothing changed")
+    for addition in report.added:
+        click.echo(f"added {addition.ticker} ({addition.name}) to {addition.sector} (from {addition.origin})")
+    if report.without_prices:
+        missing = " ".join(report.without_prices)
+        say(f"no prices in the store yet for {', '.join(report.without_prices)}; run: kbgen fetch {missing}",
+            err=True, level=logging.WARNING)
+
+
+@cli.command()
+@click.argument("tickers", nargs=-1, required=True)
+@click.pass_obj
+def remove(state: State, tickers):
+    """Remove tickers from the universe in kbgen.yml (and from groups); stored prices stay.
+
+    \b
+    Example:
+      kbgen remove INTC
+    """
+    from .jobs.universe import remove_tickers
+
+    for ticker in remove_tickers(state.config, list(tickers)):
+        click.echo(f"removed {ticker} from the universe; its prices stay in the store")
 
 
 @cli.command()
@@ -174,6 +233,7 @@ def check(state: State):
     report = run_check(config)
     click.echo(f"vault {config.vault_dir}: {report.theses} theses, {report.catalysts} catalysts")
     _print_coverage(config, report.coverage)
+    _say_outside_universe(config, set(report.coverage.index))
     if report.links:
         click.echo(f"vault links: {report.links.links} links in {report.links.notes} notes, "
                    f"{len(report.links.broken)} broken")
@@ -231,8 +291,17 @@ def build_(state: State, date, start, end, force, dry_run):
     with progress_of("build") as progress:
         report = build(state.config, sessions, market, force=force, dry_run=dry_run, progress=progress)
     report_build(report, dry_run)
+    _say_without_prices(state.config, market)
     if not report.ok:
         raise PartialError(f"{len(report.errors)} note(s) could not be written (listed above); the others are up to date")
+
+
+def _say_without_prices(config, market) -> None:
+    from .jobs.universe import without_prices_warning
+
+    warning = without_prices_warning(config, market.tickers_with_data, market.source)
+    if warning:
+        say(warning, err=True, level=logging.WARNING)
 
 
 @cli.command()

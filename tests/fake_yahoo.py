@@ -89,6 +89,7 @@ class Request:
 class _Script:
     bars: dict[str, list[Bar]] = field(default_factory=dict)
     failures: dict[str, tuple[str, int | None]] = field(default_factory=dict)
+    profiles: dict[str, dict] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
     connects: list[str] = field(default_factory=list)
 
@@ -126,6 +127,14 @@ class FakeYahoo:
         with self._lock:
             self._script.bars[symbol] = sorted(bars, key=lambda bar: bar.day)
 
+    def profile(self, symbol: str, name: str, sector: str | None, quote_type: str = "EQUITY") -> None:
+        """Answer quoteSummary for the symbol (what `yf.Ticker(symbol).info` reads) with this company."""
+        modules = {"quoteType": {"symbol": symbol, "quoteType": quote_type, "longName": name, "shortName": name[:20]}}
+        if sector is not None:
+            modules["assetProfile"] = {"sector": sector, "industry": "Fake Industry"}
+        with self._lock:
+            self._script.profiles[symbol] = modules
+
     def fail(self, symbol: str, mode: str, times: int | None = None) -> None:
         """Answer the symbol's next `times` chart requests (all of them if None) with a failure."""
         with self._lock:
@@ -157,6 +166,10 @@ class FakeYahoo:
     def _record_connect(self, target: str) -> None:
         with self._lock:
             self._script.connects.append(target)
+
+    def _profile(self, symbol: str) -> dict | None:
+        with self._lock:
+            return self._script.profiles.get(symbol)
 
     def _take_failure(self, symbol: str) -> str | None:
         with self._lock:
@@ -227,6 +240,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._chart(request)
         elif url.path.startswith("/v10/finance/quoteSummary/"):
             symbol = url.path.rsplit("/", 1)[-1]
+            profile = self.server.fake._profile(symbol)
+            if profile:
+                self._send_json(200, {"quoteSummary": {"result": [profile], "error": None}})
+                return
             error = {"code": "Not Found", "description": f"Quote not found for symbol: {symbol}"}
             self._send_json(404, {"quoteSummary": {"result": None, "error": error}})
         elif url.path == "/v7/finance/quote":
