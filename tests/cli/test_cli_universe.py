@@ -71,6 +71,15 @@ def yahoo_project(tmp_path, fake_yahoo, yahoo_certificate):
     return Project(tmp_path, CONFIG.format(cache=tmp_path / "cache", network=network))
 
 
+def refused(project, *args, exit_code=2) -> str:
+    """Run kbgen, expect the exit code and an untouched kbgen.yml; the output."""
+    before = project.text
+    result = run(project, *args)
+    assert result.exit_code == exit_code, result.output
+    assert project.text == before
+    return result.output
+
+
 def changed_lines(before: str, after: str) -> list[str]:
     return [line for line in difflib.ndiff(before.splitlines(), after.splitlines()) if line[:1] in "+-"]
 
@@ -121,29 +130,19 @@ def test_add_takes_name_and_sector_from_yahoos_profile(yahoo_project, fake_yahoo
 
 
 def test_a_ticker_with_no_data_anywhere_is_named_a_likely_typo(yahoo_project, fake_yahoo):
-    before = yahoo_project.text
-    result = run(yahoo_project, "add", "OXYY")
-    assert result.exit_code == 2
-    assert "OXYY: no name or sector from any source" in result.output and "likely a typo" in result.output
-    assert yahoo_project.text == before
+    output = refused(yahoo_project, "add", "OXYY")
+    assert "OXYY: no name or sector from any source" in output and "likely a typo" in output
 
 
 def test_unknown_sector_is_a_usage_error_that_lists_the_sectors(project):
-    before = project.text
-    result = run(project, "add", "OXY", "--sector", "Oil")
-    assert result.exit_code == 2
-    assert "unknown sector 'Oil'; use one of the universe's sectors: Energy, Utilities" in result.output
-    defined_elsewhere = run(project, "add", "OXY", "--sector", "Materials")
-    assert defined_elsewhere.exit_code == 2 and "add it under universe.sectors with its ETF first" in defined_elsewhere.output
-    assert project.text == before
+    output = refused(project, "add", "OXY", "--sector", "Oil")
+    assert "unknown sector 'Oil'; use one of the universe's sectors: Energy, Utilities" in output
+    assert "add it under universe.sectors with its ETF first" in refused(project, "add", "OXY", "--sector", "Materials")
 
 
 def test_a_ticker_already_in_the_universe_changes_nothing(project):
-    before = project.text
-    result = run(project, "add", "xom", "--sector", "Energy")
-    assert result.exit_code == 0
-    assert "XOM: already in the universe; nothing changed" in result.output
-    assert project.text == before
+    output = refused(project, "add", "xom", "--sector", "Energy", exit_code=0)
+    assert "XOM: already in the universe; nothing changed" in output
 
 
 def test_remove_takes_the_ticker_out_of_its_sector_and_groups(block_project):
@@ -160,10 +159,8 @@ def test_remove_from_a_flow_mapping_and_refusals(project):
     assert "Energy: {etf: XLE, members: {CVX: Chevron}}" in project.text
     assert run(project, "remove", "CVX").exit_code == 0
     assert "Energy: {etf: XLE, members: {}}" in project.text
-    etf = run(project, "remove", "XLE")
-    assert etf.exit_code == 2 and "XLE is the ETF of the sector Energy" in etf.output
-    unknown = run(project, "remove", "PLTR")
-    assert unknown.exit_code == 2 and "PLTR not in the universe" in unknown.output
+    assert "XLE is the ETF of the sector Energy" in refused(project, "remove", "XLE")
+    assert "PLTR not in the universe" in refused(project, "remove", "PLTR")
 
 
 def test_build_summary_warns_of_universe_tickers_without_prices(project):
