@@ -10,6 +10,7 @@ from pathlib import Path
 from ..config import GICS_SECTORS, TICKER, TICKER_RULE, Config, parse_config
 from ..config_edit import EditError, add_member, remove_entry, remove_from_list
 from ..errors import UsageError
+from ..sources import SourceError
 from ..store import Store
 from ..vault.state import atomic_write
 
@@ -96,7 +97,7 @@ def _describe(config: Config, tickers: list[str], sector: str | None, name: str 
               constituents: Path | None, lookup: ProfileLookup | None) -> list[Addition]:
     listed = read_constituents(constituents) if constituents else {}
     asked = [t for t in tickers if t not in listed and not (sector and name)]
-    profiles = lookup(config, asked) if asked and lookup else {}
+    profiles = _profiles(config, asked, lookup, needed=sector is None)
     additions, unknown = [], []
     for ticker in tickers:
         if ticker in listed:
@@ -120,6 +121,18 @@ def _describe(config: Config, tickers: list[str], sector: str | None, name: str 
     for addition in additions:
         _check_sector(config, addition.sector)
     return additions
+
+
+def _profiles(config: Config, tickers: list[str], lookup: ProfileLookup | None, needed: bool) -> dict:
+    """Yahoo's profiles; with --sector given they only supply names, so an unreachable Yahoo is not fatal."""
+    if not tickers or lookup is None:
+        return {}
+    try:
+        return lookup(config, tickers)
+    except SourceError:
+        if needed:
+            raise
+        return {}
 
 
 def read_constituents(path: Path) -> dict[str, tuple[str, str]]:
