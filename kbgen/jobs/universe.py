@@ -175,12 +175,12 @@ def _replace_config(config: Config, text: str) -> None:
     atomic_write(config.path, text.encode("utf-8"))
 
 
-def tickers_without_prices(config: Config, tickers: list[str] | None = None) -> list[str]:
+def tickers_without_prices(config: Config, tickers: list[str]) -> list[str]:
     if not config.store_path.is_file():
-        return list(tickers if tickers is not None else config.tickers)
+        return list(tickers)
     with Store(config.store_path) as store:
         stored = set(store.last_dates())
-    return [t for t in (tickers if tickers is not None else config.tickers) if t not in stored]
+    return [t for t in tickers if t not in stored]
 
 
 def outside_universe(config: Config, stored: set[str] | list[str]) -> list[str]:

@@ -168,3 +168,13 @@ def test_build_summary_warns_of_universe_tickers_without_prices(project):
     run(project, "import", project.folder / "prices.csv")
     result = run(project, "build")
     assert "1 universe ticker(s) have no prices in the store: NEE; run: kbgen fetch NEE" in result.output
+
+
+def test_after_a_yahoo_fetch_a_ticker_without_prices_is_named_a_likely_typo(project):
+    from kbgen.jobs.universe import without_prices_warning
+
+    config = load_config(project.path)
+    warning = without_prices_warning(config, frozenset(config.tickers) - {"NEE"}, "yahoo")
+    assert warning.startswith("1 universe ticker(s) have no prices in the store: NEE; Yahoo gave no prices")
+    assert "likely typos" in warning
+    assert without_prices_warning(config, frozenset(config.tickers), "yahoo") is None
