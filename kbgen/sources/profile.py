@@ -7,6 +7,7 @@ import yfinance as yf
 
 from kbgen.config import Config
 from kbgen.sources.network import check_reachable, network_settings, open_session
+from kbgen.sources.yahoo import _place_yfinance_caches
 
 # Yahoo labels sectors its own way (Morningstar's names); kbgen's universe uses GICS.
 YAHOO_TO_GICS = {
@@ -35,6 +36,7 @@ class Profile:
 def yahoo_profiles(config: Config, tickers: list[str]) -> dict[str, Profile]:
     """Each ticker's profile; raises SourceError when Yahoo cannot be reached at all."""
     settings = network_settings(config)
+    _place_yfinance_caches(config)  # yfinance binds its caches on first use: the project's folder
     session = open_session(settings)
     check_reachable(session, settings)
     return {ticker: _profile(ticker, yf.Ticker(ticker, session=session).info or {}) for ticker in tickers}
