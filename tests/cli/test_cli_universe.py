@@ -66,9 +66,11 @@ def block_project(tmp_path):
 
 
 @pytest.fixture
-def yahoo_project(tmp_path, fake_yahoo, yahoo_certificate):
+def yahoo_project(tmp_path, fake_yahoo, yahoo_certificate, yfinance_cache_dir):
+    """A project reaching the fake Yahoo; it shares the session's cache folder, since yfinance
+    binds its caches to the first folder a process uses."""
     network = f", proxy: {fake_yahoo.proxy_url}, ca_bundle: {yahoo_certificate[0]}"
-    return Project(tmp_path, CONFIG.format(cache=tmp_path / "cache", network=network))
+    return Project(tmp_path, CONFIG.format(cache=yfinance_cache_dir, network=network))
 
 
 def refused(project, *args, exit_code=2) -> str:
