@@ -4,16 +4,11 @@ A sentence is a tuple of pieces: plain text, a Ref (a note to link) or a Fact (a
 with the way the tables print it). The template renders each Fact with the tables' filters, so the
 prose and the tables can never round one number two ways.
 
-Words of magnitude follow fixed thresholds on the size of a move (documented here and in the README):
-
-| move (absolute)      | index or ETF, 1D        | stock, 1D            |
-|----------------------|-------------------------|----------------------|
-| rounds to 0.0%       | "was flat at"           | "was flat at"        |
-| below 0.3%           | "edged up / edged down" | "edged up / down"    |
-| below 1%             | "rose / fell"           | "rose / fell"        |
-| below 2% (stock 5%)  | "climbed / slid"        | "climbed / slid"     |
-| below 10% (stocks)   | "surged / slumped"      | "jumped / tumbled"   |
-| 10% or more (stocks) |                         | "soared / plunged"   |
+Words of magnitude follow fixed thresholds on the size of a 1D move (README, "The day in brief"):
+a move that rounds to 0.0% "was flat"; below 0.3% it "edged up / edged down"; below 1% it "rose /
+fell"; then, for an index or ETF, below 2% it "climbed / slid" and from 2% it "surged / slumped";
+for a stock, below 5% it "climbed / slid", below 10% it "jumped / tumbled" and from 10% it "soared /
+plunged".
 """
 from __future__ import annotations
 
