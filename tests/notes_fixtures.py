@@ -44,6 +44,7 @@ def make_config(root: Path, names: dict[str, str] | None = None, templates: str 
             "groups": {"Magnificent 7": ["AAPL", "NVDA"], "Defense primes": ["LMT", "NOC", "GD"], "Small caps": ["IWM"]},
             "cross_assets": {"GC=F": "Gold", "^TNX": "10-year Treasury yield"},
         },
+        "analysis": {"movers": 3},           # the hand-built day has three winners and three losers
     }
     if templates:
         data["paths"] = {"templates": templates}
@@ -141,8 +142,8 @@ def make_day(episode: bool = True) -> MarketDay:
         mover("AAPL", "Apple", "Information Technology", ("Magnificent 7",), -0.012, -7,
               ("7th straight decline", "lowest close since 2025-09-12"), low_since=D(2025, 9, 12)),
     )
-    weekly_winners = tuple(replace(m, move=RETURNS[m.ticker].get("1W")) for m in winners[:2])
-    weekly_losers = tuple(replace(m, move=RETURNS[m.ticker].get("1W")) for m in losers[:2])
+    weekly_winners = tuple(replace(m, move=RETURNS[m.ticker].get("1W")) for m in winners)
+    weekly_losers = tuple(sorted((replace(m, move=RETURNS[m.ticker].get("1W")) for m in losers), key=lambda m: m.move))
     rotation = (
         RotationRow(sector="Industrials", etf="XLI", rs_ratio=103.1, rs_momentum=102.4, quadrant="Leading", tail=tail((99.1, 98.7), (99.8, 100.4), (101.0, 101.6), (102.2, 102.3), (103.1, 102.4))),
         RotationRow(sector="Energy", etf="XLE", rs_ratio=98.6, rs_momentum=100.9, quadrant="Improving", tail=tail((97.9, 99.2), (98.0, 99.8), (98.2, 100.3), (98.4, 100.6), (98.6, 100.9))),

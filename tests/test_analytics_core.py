@@ -379,3 +379,59 @@ def test_distance_from_the_52_week_high_needs_a_year_of_history():
     distance = from_year_high(adj)["A"]
     assert distance.iloc[:251].isna().all()                 # under 252 sessions: no 52-week high yet
     assert distance.iloc[279] == 0 and distance.iloc[-1] == pytest.approx(-0.1)
+
+
+def _notable_market(n: int = 30) -> tuple[str, dict[str, pd.Series], dict[str, list[str]]]:
+    """Thirty stocks: three +10% winners, three -10% losers, ten on streaks of 5 to 9 sessions below
+    their earlier extremes, twelve at record closes after a small move, two doing nothing notable."""
+    index = sessions(n)
+
+    def oscillating(length: int) -> list[float]:       # 100/101 ending on 100: no streak, no record
+        return [100.0 if (length - 1 - j) % 2 == 0 else 101.0 for j in range(length)]
+
+    def series(prefix: list[float], tail: list[float]) -> pd.Series:
+        return pd.Series(prefix + oscillating(n - len(prefix) - len(tail)) + tail, index=index)
+
+    kinds = {"winner": [], "loser": [], "streak": [], "record": [], "quiet": []}
+    closes = {}
+    for i in range(30):
+        ticker = f"S{i:02d}"
+        if i < 3:
+            kind, close = "winner", series([50.0], [110.0])
+        elif i < 6:
+            kind, close = "loser", series([150.0], [90.0])
+        elif i < 16:
+            k, up = 5 + i % 5, i % 2 == 0
+            kind, close = "streak", series([150.0, 50.0], [100.0 * (1.005 if up else 0.995) ** s for s in range(1, k + 1)])
+        elif i < 28:
+            kind, close = "record", series([50.0] if i % 2 else [150.0], [102.0 if i % 2 else 98.0])
+        else:
+            kind, close = "quiet", series([150.0, 50.0], [])
+        kinds[kind].append(ticker)
+        closes[ticker] = close
+    members = ", ".join(f"{t}: Stock {t}" for t in closes)
+    config = f"""
+universe:
+  sectors:
+    Information Technology: {{etf: XLK, members: {{{members}}}}}
+  benchmarks: {{SPY: S&P 500 ETF}}
+analysis:
+  movers: 3
+"""
+    closes.update({t: series([], []) for t in ("SPY", "XLK")})
+    return config, closes, kinds
+
+
+def test_every_stock_on_a_streak_or_at_a_record_is_notable_streaks_first():
+    config, closes, kinds = _notable_market()
+    panel = PricePanel.from_long(long_frame(closes))
+    day = Analyzer(panel, make_config(config)).day(panel.sessions[-1].date())
+    assert [m.ticker for m in day.winners] == kinds["winner"] and [m.ticker for m in day.losers] == kinds["loser"]
+    notable = [m.ticker for m in day.notable]
+    assert len(notable) == 22
+    streak_part, record_part = notable[:10], notable[10:]
+    assert set(streak_part) == set(kinds["streak"]) and set(record_part) == set(kinds["record"])
+    lengths = [abs(m.context.streak) for m in day.notable[:10]]
+    assert lengths == sorted(lengths, reverse=True) and min(lengths) >= 5 and len(set(lengths)) > 1
+    assert all(m.context.record_high or m.context.record_low for m in day.notable[10:])
+    assert not any(m.context.record_high or m.context.record_low for m in day.notable[:10])

@@ -134,3 +134,59 @@ def test_templates_are_not_handed_the_market_day():
     ctx = make_context(make_config(PROJECT))
     ix = VaultIndex(make_day(), ctx)
     assert "day" not in ix.base_values()
+
+
+def _notable_day():
+    """The fixture day with 22 other notable stocks: 8 on streaks, 14 at record closes."""
+    from notes_fixtures import mover
+    streaks = tuple(mover(f"ST{i}", f"Streak {i}", "Industrials", (), 0.004, streak=(-1) ** i * (12 - i))
+                    for i in range(8))
+    records = tuple(mover(f"RC{i:02d}", f"Record {i}", "Energy", (), 0.01, record_high=i % 2 == 0,
+                          record_low=i % 2 == 1) for i in range(14))
+    return replace(make_day(), notable=streaks + records)
+
+
+def test_also_notable_names_every_stock_beyond_its_rows_with_both_kinds_shown():
+    notes, _ = build_notes(_notable_day(), make_context(make_config(PROJECT)), Renderer())
+    body = next(n for n in notes if n.path.startswith("Daily/")).body
+    section = body[body.index("## Also notable"):body.index("## Weekly movers")]
+    rows = re.findall(r"^\| (ST\d|RC\d+) ", section, re.MULTILINE)
+    assert rows == ["ST0", "ST1", "ST2", "ST3", "RC00", "RC01", "RC02", "RC03"]
+    assert "And 4 more on streaks: ST4 (8 up), ST5 (7 down), ST6 (6 up), ST7 (5 down)." in section
+    assert ("And 10 more at record closes: RC04 (record high), RC05 (record low), RC06 (record high), "
+            "RC07 (record low), RC08 (record high), RC09 (record low), RC10 (record high), "
+            "RC11 (record low), RC12 (record high), RC13 (record low).") in section
+    concept = next(n for n in notes if n.path.startswith("Concepts/")).body
+    assert "And 4 more on streaks:" in concept and "And 10 more at record closes:" in concept
+
+
+def test_a_short_notable_list_is_shown_whole():
+    day = _notable_day()
+    notes, _ = build_notes(replace(day, notable=day.notable[6:11]), make_context(make_config(PROJECT)), Renderer())
+    body = next(n for n in notes if n.path.startswith("Daily/")).body
+    assert len(re.findall(r"^\| (ST\d|RC\d+) ", body, re.MULTILINE)) == 5 and "more on streaks" not in body
+
+
+def test_a_thin_day_lists_only_the_stocks_that_rose_and_says_how_many():
+    day = make_day()
+    thin = replace(day, winners=day.winners[:1], weekly_winners=(), weekly_losers=day.weekly_losers[:1])
+    config = make_config(PROJECT)
+    notes, _ = build_notes(thin, make_context(config), Renderer())
+    body = next(n for n in notes if n.path.startswith("Daily/")).body
+    winners = body[body.index("## Winners"):body.index("## Losers")]
+    stocks = sum(1 for t, s in config.securities.items() if s.kind == "stock" and t in day.returns)
+    assert f"Only 1 of the {stocks} stocks with a 1D return rose." in winners and "Lockheed" not in winners
+    assert "stocks with a 1D return fell" not in body
+    weekly = body[body.index("## Weekly movers"):]
+    assert f"None of the {stocks} stocks with a 1W return rose." in weekly
+    assert "| Stock |" not in weekly[:weekly.index("### Down most")]
+    assert "Winners and losers = up to 3 stocks" in body
+
+
+def test_the_stock_note_says_how_many_older_days_among_the_movers_are_not_listed():
+    history = tuple((d, "winner", 0.01) for d in (*make_context(make_config(PROJECT)).daily_dates[:11],))
+    notes, _ = build_notes(make_day(), make_context(make_config(PROJECT), mover_history={"NOC": history}), Renderer())
+    body = next(n for n in notes if n.path == "Stocks/Northrop Grumman.md").body
+    section = body[body.index("## Days among the movers"):body.index("## Theses")]
+    assert len(re.findall(r"^\| \[\[", section, re.MULTILINE)) == 10
+    assert "2 earlier days among the movers not listed." in section

@@ -21,7 +21,6 @@ from .returns import as_optional, window_returns
 
 
 NOTABLE_STREAK = 5
-NOTABLE_COUNT = 8
 
 
 class Analyzer:
@@ -236,13 +235,16 @@ class Analyzer:
         return {m.ticker: m for m in self._movers(list(moving), "1D", at)}
 
     def _notable(self, at: int, shown: set[str]) -> tuple[Mover, ...]:
-        """Stocks not among the day's movers that are on a streak of NOTABLE_STREAK sessions or
-        more, or at a record close: the "7th straight decline" a researcher would mention."""
+        """Every stock not among the day's movers that is on a streak of NOTABLE_STREAK sessions or
+        more or at a record close (the "7th straight decline" a researcher would mention): those
+        on streaks first, then those at record closes, each kind longest streak first."""
         streak = self.streaks[self.stocks].iloc[at]
         record = self.record_high[self.stocks].iloc[at].fillna(False) | self.record_low[self.stocks].iloc[at].fillna(False)
-        picked = [t for t in self.stocks if t not in shown and (abs(streak[t]) >= NOTABLE_STREAK or bool(record[t]))]
-        picked.sort(key=lambda t: (-abs(int(streak[t])), t))
-        return self._movers(picked[:NOTABLE_COUNT], "1D", at)
+        on_streak = [t for t in self.stocks if t not in shown and not record[t] and abs(streak[t]) >= NOTABLE_STREAK]
+        at_record = [t for t in self.stocks if t not in shown and bool(record[t])]
+        def longest_first(tickers):
+            return sorted(tickers, key=lambda t: (-abs(int(streak[t])), t))
+        return self._movers(longest_first(on_streak) + longest_first(at_record), "1D", at)
 
     def _breadth(self, at: int) -> Breadth:
         row = self.participation.iloc[at]

@@ -55,3 +55,50 @@ class MoverLine:
 def mover_lines(movers: tuple[Mover, ...], ix: VaultIndex) -> tuple[MoverLine, ...]:
     return tuple(MoverLine(ix.ticker(m.ticker), m.move, tuple(m.facts), tuple(ix.catalyst(c) for c in m.catalysts))
                  for m in movers)
+
+
+NOTABLE_ROWS = 8                       # notable stocks shown with their context; the rest are named in a line
+
+
+@dataclass(frozen=True)
+class NamedStock:
+    ref: Ref
+    fact: str                          # the reason it is notable, compactly: "7 down", "record high"
+
+
+@dataclass(frozen=True)
+class MoreStocks:
+    count: int
+    kind: str                          # "on streaks" or "at record closes"
+    stocks: tuple[NamedStock, ...]
+
+
+@dataclass(frozen=True)
+class NotableLines:
+    rows: tuple[MoverLine, ...]        # those on streaks (longest first), then those at record closes
+    more: tuple[MoreStocks, ...]       # the notable stocks beyond the rows, by kind; empty when all are shown
+
+
+def _at_record(m: Mover) -> bool:
+    return m.context.record_high or m.context.record_low
+
+
+def _compact_fact(m: Mover) -> str:
+    if _at_record(m):
+        return "record high" if m.context.record_high else "record low"
+    return f"{abs(m.context.streak)} {'up' if m.context.streak > 0 else 'down'}"
+
+
+def notable_lines(notable: tuple[Mover, ...], ix: VaultIndex, rows: int = NOTABLE_ROWS) -> NotableLines:
+    """Up to `rows` notable stocks with their context, at least half of them from each kind that
+    has members (so records are not crowded out by streaks), and every other one named by kind."""
+    records = [m for m in notable if _at_record(m)]
+    streaks = [m for m in notable if not _at_record(m)]
+    records_shown = max(rows - len(streaks), rows // 2)
+    streaks_shown = rows - min(records_shown, len(records))
+    more = tuple(
+        MoreStocks(len(rest), kind, tuple(NamedStock(ix.ticker(m.ticker), _compact_fact(m)) for m in rest))
+        for kind, rest in (("on streaks", streaks[streaks_shown:]), ("at record closes", records[records_shown:]))
+        if rest
+    )
+    return NotableLines(mover_lines(tuple(streaks[:streaks_shown] + records[:records_shown]), ix), more)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from ..common import Ref
 from ..concept import comparisons
-from ..lines import MoverLine, mover_lines
+from ..lines import MoverLine, NotableLines, mover_lines, notable_lines
 from ..registry import PartInput, part
 
 
@@ -21,7 +21,7 @@ class Comparison:
 class KeyMoves:
     losers: tuple[MoverLine, ...]
     winners: tuple[MoverLine, ...]
-    notable: tuple[MoverLine, ...]
+    notable: NotableLines
     comparisons: tuple[Comparison, ...]  # small vs Nasdaq, equal vs cap weight, into vs out of
     daily: Ref                         # the session's daily note, with the full tables
 
@@ -30,6 +30,6 @@ class KeyMoves:
 def key_moves(inputs: PartInput) -> KeyMoves:
     day, ix = inputs.day, inputs.ix
     return KeyMoves(
-        losers=mover_lines(day.losers, ix), winners=mover_lines(day.winners, ix), notable=mover_lines(day.notable, ix),
+        losers=mover_lines(day.losers, ix), winners=mover_lines(day.winners, ix), notable=notable_lines(day.notable, ix),
         comparisons=tuple(Comparison(*c) for c in comparisons(day, ix)), daily=ix.daily(day.date),
     )

@@ -69,18 +69,22 @@ class Holding:
 @dataclass(frozen=True)
 class StockHistory:
     appearances: tuple[MoverDay, ...]  # the last RECENT_APPEARANCES days among the movers, newest first
+    older_appearances: int             # earlier days among the movers not listed
     holdings: tuple[Holding, ...]
     catalysts: tuple[DatedRef, ...]    # catalyst notes naming it or its sector, newest first
 
 
-def appearances(inputs: PartInput) -> tuple[MoverDay, ...]:
-    """The stock's days among the movers, newest first, never after the note's date."""
+def appearances(inputs: PartInput) -> tuple[tuple[MoverDay, ...], int]:
+    """The stock's RECENT_APPEARANCES latest days among the movers, newest first, never after the
+    note's date, and how many earlier ones there are."""
     day, ticker = inputs.day, inputs.subject
     seen = {(d, kind): move for d, kind, move in inputs.ctx.mover_history.get(ticker, ()) if d <= day.date}
     for kind, movers in (("winner", day.winners), ("loser", day.losers)):
         seen.update({(day.date, kind): m.move for m in movers if m.ticker == ticker})
-    recent = sorted(seen.items(), key=lambda item: item[0][0], reverse=True)[:RECENT_APPEARANCES]
-    return tuple(MoverDay(inputs.ix.daily(d), kind, move) for (d, kind), move in recent)
+    newest_first = sorted(seen.items(), key=lambda item: item[0][0], reverse=True)
+    recent = newest_first[:RECENT_APPEARANCES]
+    return (tuple(MoverDay(inputs.ix.daily(d), kind, move) for (d, kind), move in recent),
+            len(newest_first) - len(recent))
 
 
 def catalysts_of(inputs: PartInput) -> tuple[DatedRef, ...]:
@@ -94,4 +98,4 @@ def catalysts_of(inputs: PartInput) -> tuple[DatedRef, ...]:
 def stock_history(inputs: PartInput) -> StockHistory:
     holdings = tuple(Holding(inputs.ix.thesis(t.name), leg.side, leg.weight)
                      for t in inputs.ctx.theses for leg in t.legs if leg.ticker == inputs.subject)
-    return StockHistory(appearances(inputs), holdings, catalysts_of(inputs))
+    return StockHistory(*appearances(inputs), holdings, catalysts_of(inputs))
