@@ -25,8 +25,10 @@ show over two weeks or a month, and one window alone misses it):
 
 Episode path, for the chosen legs: spread(d) = mean return of into minus mean return of out_of
 from the base t-w-L to d; start = its trough over [t-w, t] (the sold legs led over the
-prior window, so the turn lies inside the recent one); size = spread(as-of) -
-spread(start); accelerated week = the 5-session span after the start with the largest gain;
+prior window, so the turn lies inside the recent one). The episode's spread (headline, table,
+chart and end) is measured from the start close instead: mean excess of the into legs minus that
+of the out-of legs since the start, equal weight; size = its value at as-of (or the end), which is
+the difference of the two sides' means in the concept note's table; accelerated week = the 5-session span after the start with the largest gain;
 end = the first session after the detection that set the legs at which the spread has given back
 more than half of its peak gain since the start, and at least MIN_GIVEBACK (2 points), so that
 noise around a small gain ends nothing (None while that has not happened).
@@ -36,9 +38,10 @@ has not ended by the detection's session and the legs mostly agree with the epis
 share a leg on each side and more legs keep their side than switch); otherwise it opens a new
 episode whose start is the spread's trough on or after the previous episode's end, so an ended
 episode is never revived. A detection whose trough is its own session (no gain yet) opens
-nothing. An episode keeps its start and its legs once opened; its legs are replaced only by a
-joining detection with a larger spread than any before (a new high) whose legs also agree with
-the opening detection's, so the note does not flicker or drift day to day. Every step uses rows up to the detection's own session only, so adding
+nothing. An episode keeps its start and its sides once opened: a joining detection with a larger
+spread than any before (a new high) only adds the legs it has that are on neither side yet
+(recorded with that session), never moves a leg; a leg whose excess since the start has the
+wrong sign stays on its side and the note flags it as running against it. Every step uses rows up to the detection's own session only, so adding
 later rows never changes earlier episodes.
 """
 from __future__ import annotations
