@@ -132,7 +132,7 @@ def rotation_chart(rows: tuple[RotationRow, ...], title: str) -> bytes:
 
 
 def spread_chart(episode: Episode, title: str) -> bytes:
-    """The cumulative into-minus-out-of excess spread, with the start, the fastest week and the end."""
+    """The into-minus-out-of spread measured from the start close, with the start, the fastest week and the end."""
     with rc_context(_RC):
         figure, axes = _card(7.2, 3.4, left=0.7, bottom=0.8)
         dates = [d for d, _ in episode.spread]
@@ -146,7 +146,7 @@ def spread_chart(episode: Episode, title: str) -> bytes:
             axes.axvline(episode.end, color=DOWN, linestyle="--", linewidth=1, label=f"end {episode.end}")
         axes.grid(color=GRID, linewidth=0.6)
         axes.set_axisbelow(True)
-        axes.set_ylabel("cumulative excess spread, pts")
+        axes.set_ylabel("spread since the start close, pts")
         axes.legend(loc="upper left", frameon=False, fontsize=8)
         axes.set_title(title, loc="left", y=1.0)
         figure.autofmt_xdate()

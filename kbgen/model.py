@@ -121,13 +121,23 @@ class RotationRow:
 
 
 @dataclass(frozen=True)
+class LegJoin:
+    """When and why a leg joined an episode after its opening detection."""
+
+    date: dt.date                      # the session of the detection that added it
+    recent_sessions: int               # it led (into) or lagged (out of) the benchmark over these
+    prior_sessions: int                # after the opposite over these before them
+
+
+@dataclass(frozen=True)
 class FlowLeg:
     """One side of a rotation: a sector or group and its excess return over the episode."""
 
     name: str
     kind: Literal["sector", "group"]
     ticker: str | None                 # the ETF for a sector, None for a basket
-    excess: float
+    excess: float                      # since the episode's start, vs the benchmark
+    joined: LegJoin | None = None      # None: on its side since the opening detection
 
 
 @dataclass(frozen=True)
@@ -137,9 +147,9 @@ class Episode:
     accelerated_week: tuple[dt.date, dt.date] | None  # first and last session of the week with the largest spread gain
     out_of: tuple[FlowLeg, ...]        # worst excess first
     into: tuple[FlowLeg, ...]          # best excess first
-    size: float                        # spread gain from start to as-of (or end)
+    size: float                        # the spread at as-of (or end): mean excess of into minus that of out_of, since start
     rank_correlation: float            # Spearman of prior-quarter vs recent sector returns (negative = leadership flipped)
-    spread: tuple[tuple[dt.date, float], ...]  # cumulative into-minus-out-of spread, for the chart
+    spread: tuple[tuple[dt.date, float], ...]  # the into-minus-out-of spread measured from the start close, for the chart
     taken_over: bool = False           # ended because a rotation of other legs began, not by fading
 
     @property

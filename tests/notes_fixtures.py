@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from kbgen.analytics.rotation import side_mean
 from kbgen.config import Config, parse_config
 from kbgen.model import (
     BaseRate, Breadth, Catalyst, Episode, FlowLeg, Leg, MarketDay, Mover, MoverContext, RotationPoint, RotationRow,
@@ -106,14 +107,16 @@ def tail(*points) -> tuple[RotationPoint, ...]:
 
 
 def make_episode(end: dt.date | None = None) -> Episode:
+    out_of = (FlowLeg(name="Magnificent 7", kind="group", ticker=None, excess=-0.052),
+              FlowLeg(name="Information Technology", kind="sector", ticker="XLK", excess=-0.031))
+    into = (FlowLeg(name="Defense primes", kind="group", ticker=None, excess=0.091), FlowLeg(name="Small caps", kind="group", ticker=None, excess=0.037),
+            FlowLeg(name="Industrials", kind="sector", ticker="XLI", excess=0.030))
+    size = side_mean(into) - side_mean(out_of)      # +9.4 pts: the spread is the table's difference
     spread = tuple((d, v) for d, v in zip(SESSIONS[:12], (0.0, 0.004, 0.006, 0.011, 0.013, 0.017, 0.021,
-                                                         0.042, 0.061, 0.070, 0.076, 0.084)))
+                                                         0.042, 0.061, 0.070, 0.081, size)))
     return Episode(
         start=D(2025, 12, 22), end=end, accelerated_week=(D(2025, 12, 31), D(2026, 1, 7)),
-        out_of=(FlowLeg(name="Magnificent 7", kind="group", ticker=None, excess=-0.052), FlowLeg(name="Information Technology", kind="sector", ticker="XLK", excess=-0.031)),
-        into=(FlowLeg(name="Defense primes", kind="group", ticker=None, excess=0.091), FlowLeg(name="Small caps", kind="group", ticker=None, excess=0.037),
-              FlowLeg(name="Industrials", kind="sector", ticker="XLI", excess=0.030)),
-        size=0.084, rank_correlation=-0.62, spread=spread)
+        out_of=out_of, into=into, size=size, rank_correlation=-0.62, spread=spread)
 
 
 def make_day(episode: bool = True) -> MarketDay:

@@ -311,7 +311,8 @@ def test_legs_that_ran_against_their_side_are_named():
     out_of = (replace(day.episode.out_of[0], excess=0.015), day.episode.out_of[1])
     notes, _ = build(day=replace(day, episode=replace(day.episode, out_of=out_of)))
     concept = next(n for n in notes if n.path.startswith("Concepts/")).body
-    assert "Moving against its side since the start: [[Magnificent 7]] (out of, +1.5% excess)." in concept
+    row = next(line for line in concept.splitlines() if line.startswith("| **Out of** | [[Magnificent 7]]"))
+    assert row.endswith("| running against its side (+1.5%) |")
 
 
 def test_ended_episode_says_so():

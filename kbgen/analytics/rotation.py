@@ -25,8 +25,10 @@ show over two weeks or a month, and one window alone misses it):
 
 Episode path, for the chosen legs: spread(d) = mean return of into minus mean return of out_of
 from the base t-w-L to d; start = its trough over [t-w, t] (the sold legs led over the
-prior window, so the turn lies inside the recent one); size = spread(as-of) -
-spread(start); accelerated week = the 5-session span after the start with the largest gain;
+prior window, so the turn lies inside the recent one). The episode's spread (headline, table,
+chart and end) is measured from the start close instead: mean excess of the into legs minus that
+of the out-of legs since the start, equal weight; size = its value at as-of (or the end), which is
+the difference of the two sides' means in the concept note's table; accelerated week = the 5-session span after the start with the largest gain;
 end = the first session after the detection that set the legs at which the spread has given back
 more than half of its peak gain since the start, and at least MIN_GIVEBACK (2 points), so that
 noise around a small gain ends nothing (None while that has not happened).
@@ -36,9 +38,10 @@ has not ended by the detection's session and the legs mostly agree with the epis
 share a leg on each side and more legs keep their side than switch); otherwise it opens a new
 episode whose start is the spread's trough on or after the previous episode's end, so an ended
 episode is never revived. A detection whose trough is its own session (no gain yet) opens
-nothing. An episode keeps its start and its legs once opened; its legs are replaced only by a
-joining detection with a larger spread than any before (a new high) whose legs also agree with
-the opening detection's, so the note does not flicker or drift day to day. Every step uses rows up to the detection's own session only, so adding
+nothing. An episode keeps its start and its sides once opened: a joining detection with a larger
+spread than any before (a new high) only adds the legs it has that are on neither side yet
+(recorded with that session), never moves a leg; a leg whose excess since the start has the
+wrong sign stays on its side and the note flags it as running against it. Every step uses rows up to the detection's own session only, so adding
 later rows never changes earlier episodes.
 """
 from __future__ import annotations
@@ -50,7 +53,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from ..model import Episode, FlowLeg
+from ..model import Episode, FlowLeg, LegJoin
 
 SPREAD_THRESHOLD = 0.04
 MIN_SIDE_LEGS = 2
@@ -78,6 +81,8 @@ class Detection:
     out_of: tuple[int, ...]
     strength: float                # spread(w): mean recent excess of into minus that of out_of
     rho: float                     # rank correlation of prior and recent excess, all legs
+    recent: int                    # the recent window w that found it (sessions)
+    lookback: int                  # the prior window L (sessions)
 
 
 def build_legs(sectors: dict[str, str], groups: dict[str, list[str]], columns) -> list[RotationLeg]:
@@ -122,25 +127,30 @@ class LegPrices:
         legs = self._mean_by_leg(self.values[last] / self.values[base] - 1)
         return legs - (self.benchmark_values[last] / self.benchmark_values[base] - 1)
 
-    def spread(self, base: int, last: int, into: tuple[int, ...], out_of: tuple[int, ...]) -> np.ndarray:
-        """For sessions base..last: mean return since `base` of the `into` legs minus that of `out_of`."""
-        return self._side_path(base, last, into) - self._side_path(base, last, out_of)
+    def spread(self, base: int, last: int, into: tuple[int, ...], out_of: tuple[int, ...],
+               since: int | None = None) -> np.ndarray:
+        """For sessions base..last: mean return since `since` (default `base`) of the `into` legs
+        minus that of `out_of` (before `since`, the return that leads to its close)."""
+        reference = base if since is None else since
+        return self._side_path(base, last, into, reference) - self._side_path(base, last, out_of, reference)
 
-    def episode_spread(self, base: int, last: int, into: tuple[int, ...], out_of: tuple[int, ...]) -> np.ndarray:
+    def episode_spread(self, base: int, last: int, into: tuple[int, ...], out_of: tuple[int, ...],
+                       since: int | None = None) -> np.ndarray:
         """spread(), computed once to the panel's end and sliced, for paths asked for on every session.
 
-        Each session's value uses only the rows of `base` and of that session, so the slice equals
-        spread(base, last, ...) and never looks past `last`.
+        Each session's value uses only the rows of `since` and of that session, so the slice equals
+        spread(base, last, ...) and never looks past `last` (for `since` <= `last`).
         """
-        key = (base, into, out_of)
+        key = (base, into, out_of, since)
         if key not in self._spreads:
-            self._spreads[key] = self.spread(base, len(self.dates) - 1, into, out_of)
+            self._spreads[key] = self.spread(base, len(self.dates) - 1, into, out_of, since)
         return self._spreads[key][: last - base + 1]
 
-    def _side_path(self, base: int, last: int, legs: tuple[int, ...]) -> np.ndarray:
-        """Mean over `legs` (those with a value) of each leg's member-mean return from `base`."""
+    def _side_path(self, base: int, last: int, legs: tuple[int, ...], reference: int) -> np.ndarray:
+        """Mean over `legs` (those with a value) of each leg's member-mean return from `reference`."""
         block = self.values[base:last + 1]
-        by_leg = [_row_mean_of_finite(block[:, cols] / block[0, cols] - 1)
+        anchor = self.values[reference]
+        by_leg = [_row_mean_of_finite(block[:, cols] / anchor[cols] - 1)
                   for cols in (self.member_columns[i] for i in legs)]
         return _row_mean_of_finite(np.column_stack(by_leg))
 
@@ -194,7 +204,7 @@ def detect_at(prices: LegPrices, position: int, lookback: int, recent: int) -> D
         return None
     rho = rank_correlation(descending_ranks(prior[usable]), descending_ranks(now[usable]))
     # start: the pivot for now; strongest_at() sets the spread's trough once a window is chosen
-    return Detection(position, base, pivot, into, out_of, strength, rho)
+    return Detection(position, base, pivot, into, out_of, strength, rho, recent, lookback)
 
 
 def strongest_at(prices: LegPrices, position: int, lookback: int, windows: tuple[int, ...]) -> Detection | None:
@@ -223,19 +233,34 @@ class Run:
     def first(self) -> int:
         return self.detections[0].position
 
-    @cached_property
+    @property
     def anchor(self) -> Detection:
-        """The detection whose legs tell the episode: the first, replaced only by a larger spread
-        from legs that still agree with the first's (so the legs cannot drift away step by step).
+        """The opening detection with the episode's legs: its own sides plus the legs added later;
+        `position` is the last detection that added one."""
+        return self._legs[0]
 
-        The start stays the first detection's; a later anchor's path is measured from a base on or
-        before that start.
-        """
+    @property
+    def joined(self) -> dict[int, Detection]:
+        """Leg index -> the later detection that added it (legs of the opening detection are absent)."""
+        return self._legs[1]
+
+    @cached_property
+    def _legs(self) -> tuple[Detection, dict[int, Detection]]:
+        """Sides are fixed by the opening detection. A joining detection that sets a new high of the
+        spread adds the legs it has that are on neither side yet; a leg already on one side is never
+        moved, whatever a later detection says about it."""
         opening = best = self.detections[0]
+        into, out_of, joined = list(opening.into), list(opening.out_of), {}
         for detection in self.detections[1:]:
-            if detection.strength > best.strength and _legs_agree(opening, detection):
-                best = detection
-        return replace(best, start=opening.start, base=min(best.base, opening.start))
+            if detection.strength <= best.strength:
+                continue
+            best = detection
+            for side, found in ((into, detection.into), (out_of, detection.out_of)):
+                added = [i for i in found if i not in into and i not in out_of]
+                side.extend(added)
+                joined.update(dict.fromkeys(added, detection))
+        confirmed = max((d.position for d in joined.values()), default=opening.position)
+        return replace(opening, into=tuple(into), out_of=tuple(out_of), position=confirmed), joined
 
     def until(self, as_of: int) -> "Run":
         superseded = self.superseded if self.superseded is not None and self.superseded <= as_of else None
@@ -251,14 +276,13 @@ class Run:
 
 
 def _fade(prices: LegPrices, detection: Detection, confirmed: int, as_of: int) -> tuple[np.ndarray, int | None]:
-    """(spread gain since the start for sessions base..as_of, session of the end or None).
+    """(the episode's spread, measured since its start, for sessions base..as_of; session of the end or None).
 
     The end is the first session after `confirmed` and the start at which the gain is below
     half of its running peak, by at least MIN_GIVEBACK (so noise around a small gain ends nothing).
     """
-    spread = prices.episode_spread(detection.base, as_of, detection.into, detection.out_of)
+    gain = prices.episode_spread(detection.base, as_of, detection.into, detection.out_of, since=detection.start)
     start = detection.start - detection.base
-    gain = spread - spread[start]
     peak = np.maximum.accumulate(np.where(np.arange(len(gain)) >= start, gain, -np.inf))
     after = np.arange(len(gain)) > max(confirmed, detection.start) - detection.base
     faded = np.flatnonzero(after & (gain < 0.5 * peak) & (peak - gain >= MIN_GIVEBACK))
@@ -311,23 +335,24 @@ def scan(prices: LegPrices, lookback: int, recent: int) -> tuple[Run, ...]:
 
 def describe(prices: LegPrices, run: Run, as_of: int) -> Episode:
     """The episode of a run as seen on session `as_of` (no later data), told by its anchor's legs."""
-    detection = run.anchor
+    detection, joined = run.anchor, run.joined
     gain, faded = _fade(prices, detection, detection.position, as_of)
     end = run.ended(faded)
-    spread = prices.episode_spread(detection.base, as_of, detection.into, detection.out_of)
     start = detection.start - detection.base
     last = (as_of if end is None else end) - detection.base
     sessions = prices.dates[detection.base: as_of + 1]
     excess = prices.excess(detection.start, detection.base + last)
+    into = _flow(prices, detection.into, excess, joined, worst_first=False)
+    out_of = _flow(prices, detection.out_of, excess, joined, worst_first=True)
     return Episode(
         start=sessions[start],
         end=None if end is None else sessions[last],
         accelerated_week=_accelerated_week(gain, start, last, sessions),
-        out_of=_flow(prices, detection.out_of, excess, worst_first=True),
-        into=_flow(prices, detection.into, excess, worst_first=False),
-        size=float(gain[last]),
+        out_of=out_of,
+        into=into,
+        size=side_mean(into) - side_mean(out_of),
         rank_correlation=detection.rho,
-        spread=tuple(zip(sessions, spread.tolist())),
+        spread=tuple(zip(sessions, gain.tolist())),
         taken_over=end is not None and end == run.superseded and (faded is None or faded > end),
     )
 
@@ -341,10 +366,23 @@ def _accelerated_week(gain: np.ndarray, start: int, last: int, sessions) -> tupl
     return sessions[best - ACCELERATION_SESSIONS + 1], sessions[best]
 
 
-def _flow(prices: LegPrices, indices, excess: np.ndarray, worst_first: bool) -> tuple[FlowLeg, ...]:
-    legs = [(prices.legs[i], float(excess[i])) for i in indices if np.isfinite(excess[i])]
+def _flow(prices: LegPrices, indices, excess: np.ndarray, joined: dict[int, Detection],
+          worst_first: bool) -> tuple[FlowLeg, ...]:
+    legs = [(i, float(excess[i])) for i in indices if np.isfinite(excess[i])]
     legs.sort(key=lambda pair: pair[1], reverse=not worst_first)
-    return tuple(FlowLeg(leg.name, leg.kind, leg.ticker, value) for leg, value in legs)
+    return tuple(FlowLeg(prices.legs[i].name, prices.legs[i].kind, prices.legs[i].ticker, value,
+                         _joining(prices, joined.get(i))) for i, value in legs)
+
+
+def _joining(prices: LegPrices, detection: Detection | None) -> LegJoin | None:
+    if detection is None:
+        return None
+    return LegJoin(prices.dates[detection.position], detection.recent, detection.lookback)
+
+
+def side_mean(legs: tuple[FlowLeg, ...]) -> float:
+    """Equal-weight mean excess of one side's legs (NaN for an empty side)."""
+    return float(np.mean([leg.excess for leg in legs])) if legs else float("nan")
 
 
 def detect_episodes(
