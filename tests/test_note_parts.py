@@ -16,7 +16,7 @@ from kbgen.resources import builtin_templates
 from notes_fixtures import make_config, make_context, make_day
 
 PROJECT = Path("/kbgen-parts-test")
-DAILY_PARTS = ["overview", "sector_board", "sector_year_highs", "session_charts", "movers", "weekly_movers", "breadth", "cross_asset",
+DAILY_PARTS = ["overview", "sector_board", "sector_year_highs", "session_charts", "groups_board", "movers", "weekly_movers", "breadth", "cross_asset",
                "thesis_impacts", "data_sources"]
 
 CONCEPT_PARTS = ["rotation_summary", "rotation_flows", "key_moves", "drivers", "rotation_sectors",
@@ -104,6 +104,39 @@ def test_no_year_high_line_without_a_year_of_history():
     notes, _ = build_notes(day, make_context(make_config(PROJECT)), Renderer())
     daily = next(n for n in notes if n.path.startswith("Daily/"))
     assert "52-week closing high:" not in daily.body
+
+
+def groups_board_of(day) -> str:
+    notes, _ = build_notes(day, make_context(make_config(PROJECT)), Renderer())
+    body = next(n for n in notes if n.path.startswith("Daily/")).body
+    return body[body.index("kbgen:begin groups"):body.index("kbgen:end groups")]
+
+
+def test_groups_board_shows_each_basket_with_every_member_move():
+    board = groups_board_of(make_day())
+    rows = [line for line in board.splitlines() if line.startswith("| [[")]
+    # best 1D excess first: Defense primes (+7.4% - 0.2%), Small caps, Magnificent 7
+    assert [r.split(" |")[0] for r in rows] == ["| [[Defense primes]]", "| [[Small caps]]", "| [[Magnificent 7]]"]
+    assert rows[0] == ("| [[Defense primes]] | +7.4% | +9.0% | +7.2% | +7.9% | "
+                       "[[Northrop Grumman\\|NOC]] +8.3%, [[Lockheed Martin\\|LMT]] +7.9%, [[General Dynamics\\|GD]] +6.1% | 0 of 3 |")
+    # a falling basket lists its worst member first
+    assert rows[2].endswith("| -1.8% | -4.9% | [[NVIDIA\\|NVDA]] -2.1%, [[Apple\\|AAPL]] -1.2% | 2 of 2 |")
+    assert "basket return minus SPY" in board
+
+
+def test_groups_board_counts_only_members_with_a_price():
+    day = make_day()
+    returns = {t: r for t, r in day.returns.items() if t != "GD"}
+    board = groups_board_of(replace(day, returns=returns))
+    row = next(line for line in board.splitlines() if line.startswith("| [[Defense primes]]"))
+    assert row.endswith("| [[Northrop Grumman\\|NOC]] +8.3%, [[Lockheed Martin\\|LMT]] +7.9%, [[General Dynamics\\|GD]] n/a | 0 of 2 |")
+
+
+def test_no_groups_board_when_no_group_has_prices():
+    notes, _ = build_notes(replace(make_day(), group_returns={}, group_excess={}),
+                           make_context(make_config(PROJECT)), Renderer())
+    daily = next(n for n in notes if n.path.startswith("Daily/"))
+    assert "## Groups board" not in daily.body
 
 
 def view_models(view_type) -> list[type]:

@@ -59,6 +59,6 @@ class SessionCharts:
     files: tuple[str, ...]             # chart files (in assets/charts) embedded in the note
 
 
-@part("session_charts", notes={"daily"}, order=29, block="sectors")
+@part("session_charts", notes={"daily"}, order=27, block="sectors")
 def session_charts(inputs: PartInput) -> SessionCharts | None:
     return SessionCharts(inputs.charts) if inputs.charts else None
