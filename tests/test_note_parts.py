@@ -16,12 +16,12 @@ from kbgen.resources import builtin_templates
 from notes_fixtures import make_config, make_context, make_day
 
 PROJECT = Path("/kbgen-parts-test")
-DAILY_PARTS = ["overview", "sector_board", "sector_year_highs", "session_charts", "groups_board", "movers", "weekly_movers", "breadth", "cross_asset",
+DAILY_PARTS = ["brief", "overview", "sector_board", "sector_year_highs", "session_charts", "groups_board", "movers", "weekly_movers", "breadth", "cross_asset",
                "thesis_impacts", "data_sources"]
 
 CONCEPT_PARTS = ["rotation_summary", "rotation_flows", "key_moves", "drivers", "rotation_sectors",
                  "thesis_implications", "base_rates", "related"]
-HOME_PARTS = ["home_overview", "home_sectors", "home_theses", "home_browse"]
+HOME_PARTS = ["home_brief", "home_overview", "home_sectors", "home_theses", "home_browse"]
 SECTOR_PARTS = ["sector_performance", "sector_rotation", "sector_members"]
 GROUP_PARTS = ["group_performance", "group_members"]
 STOCK_PARTS = ["stock_overview", "stock_history"]

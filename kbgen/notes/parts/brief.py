@@ -112,7 +112,12 @@ def _rotation(day: MarketDay, ix) -> Sentence | None:
                        for leg in flow[:ROTATION_LEGS_NAMED]])
     return ("The rotation out of ", *legs(episode.out_of), " into ", *legs(episode.into), " (", ref,
             ") has moved its spread ", Fact("rotation spread", episode.size, "pts"),
-            f" since {episode.start.isoformat()}.")
+            f" since {episode.start.isoformat()}, {ordinal(_sessions_since(episode, day))} session on.")
+
+
+def _sessions_since(episode, day: MarketDay) -> int:
+    """Sessions from the episode's start (its trough) to this one, counted on its own spread path."""
+    return sum(1 for date, _ in episode.spread if episode.start < date <= day.date)
 
 
 def _mover(mover: Mover, ix) -> tuple[Piece, ...]:
